@@ -1,0 +1,38 @@
+import type { ConfigFile } from '../config/schema.js';
+import type { AccessTokenVerifier } from '../credentials/access-token/verify.js';
+import type { SigningKeyRing } from '../credentials/keys/signing-keys.js';
+import type { TokenEndpoint } from '../credentials/token-endpoint/token-endpoint.js';
+import type { EventLog } from '../events/event-log.js';
+import type { AgentService } from '../identity/agent-service.js';
+import type { PersonService } from '../identity/person-service.js';
+import type { TaskService } from '../identity/task-service.js';
+import type { RequestVerifier } from '../pipeline/verify-request.js';
+import type { RevocationSet } from '../revocation/revocation-set.js';
+import type { Store } from '../store/store.js';
+import type { Clock } from '../util/clock.js';
+
+/** Where agents and people reach this Warden; every URL-bound check derives from it. */
+export interface PublicUrls {
+  /** Base URL without a trailing slash, e.g. `http://127.0.0.1:7070`. */
+  readonly base: string;
+  readonly issuer: string;
+  readonly audience: string;
+  readonly tokenEndpoint: string;
+}
+
+/** Everything the routes need, built once at start-up. */
+export interface ApiContext {
+  readonly config: ConfigFile;
+  readonly urls: PublicUrls;
+  readonly clock: Clock;
+  readonly store: Store;
+  readonly events: EventLog;
+  readonly revocations: RevocationSet;
+  readonly keys: SigningKeyRing;
+  readonly persons: PersonService;
+  readonly agents: AgentService;
+  readonly tasks: TaskService;
+  readonly tokenEndpoint: TokenEndpoint;
+  readonly accessTokens: AccessTokenVerifier;
+  readonly requests: RequestVerifier;
+}

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+
+/** A trusted OIDC issuer whose ID tokens may prove a person for token exchange (RFC 8693). */
+export const OidcIssuerSchema = z
+  .object({
+    issuer: z.url(),
+    /** Expected `aud` of the ID tokens (the client id Warden is registered under). */
+    audience: z.string().min(1),
+    /** Where the issuer publishes its keys; defaults to OIDC discovery on the issuer. */
+    jwksUri: z.url().optional(),
+    /** Inline keys instead of `jwksUri` (air-gapped setups, tests). */
+    jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) }).optional(),
+    algorithms: z.array(z.enum(['RS256', 'PS256', 'ES256', 'EdDSA'])).default(['RS256', 'ES256', 'EdDSA']),
+  })
+  .strict();
+export type OidcIssuer = z.infer<typeof OidcIssuerSchema>;
+
+/** `<data-dir>/warden.yaml`. Unknown keys are errors: a typo must not silently weaken a setting. */
+export const ConfigFileSchema = z
+  .object({
+    server: z
+      .object({
+        host: z.string().min(1).optional(),
+        port: z.number().int().min(0).max(65535).optional(),
+        /** The URL agents use to reach Warden: issuer, audience and DPoP `htu` derive from it. */
+        publicUrl: z.url().optional(),
+        /** Largest accepted request body, in bytes. */
+        bodyLimit: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+      })
+      .strict()
+      .default({ bodyLimit: 1024 * 1024 }),
+    database: z.object({ url: z.string().min(1).optional() }).strict().default({}),
+    tokens: z
+      .object({
+        /** Access-token lifetime; at most 15 minutes unless raised here on purpose. */
+        accessTokenTtlSec: z.number().int().min(30).max(3600).default(900),
+        clockSkewSec: z.number().int().min(0).max(300).default(5),
+        /** How far in the past a DPoP proof's `iat` may be (RFC 9449 §11.1). */
+        dpopMaxAgeSec: z.number().int().min(5).max(600).default(60),
+        /** Longest accepted client assertion (`exp - now`), RFC 7523 §3 item 4. */
+        clientAssertionMaxAgeSec: z.number().int().min(10).max(3600).default(300),
+      })
+      .strict()
+      .default({ accessTokenTtlSec: 900, clockSkewSec: 5, dpopMaxAgeSec: 60, clientAssertionMaxAgeSec: 300 }),
+    tasks: z
+      .object({ defaultLifetimeSec: z.number().int().min(60).max(30 * 24 * 3600).default(3600) })
+      .strict()
+      .default({ defaultLifetimeSec: 3600 }),
+    oidc: z.object({ issuers: z.array(OidcIssuerSchema).default([]) }).strict().default({ issuers: [] }),
+  })
+  .strict();
+export type ConfigFile = z.infer<typeof ConfigFileSchema>;

@@ -1,0 +1,24 @@
+/**
+ * Every event type Warden records, registered in one place. A type not listed here cannot be
+ * recorded (`EventLog.record` rejects it), and a test checks that each is documented.
+ */
+export const EVENT_TYPES = {
+  'admin.bootstrap': 'The first admin person and API key were created',
+  'person.create': 'A person account was created',
+  'agent.register': 'An agent identity was registered',
+  'agent.suspend': 'An agent was suspended: its tokens stop working at once',
+  'agent.resume': 'A suspended agent was resumed',
+  'agent.retire': 'An agent was retired for good (kept for history)',
+  'agent.key_add': 'A public key was added to an agent (rotation)',
+  'agent.key_retire': 'An agent key was retired: tokens bound to it stop working',
+  'task.grant': 'A task was granted to an agent',
+  'task.deny': 'A task request was refused',
+  'task.complete': 'An agent ended its task',
+  'task.revoke': 'A task was revoked: its tokens stop working at once',
+  'credential.issue': 'An access token was issued',
+  'credential.deny': 'A token request from an identified agent was refused',
+  'credential.revoke': 'One access token was revoked',
+  'signing_key.rotate': 'Warden started signing with a new key',
+} as const;
+
+export type EventType = keyof typeof EVENT_TYPES;

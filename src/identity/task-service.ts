@@ -1,0 +1,148 @@
+import {
+  TaskIdSchema,
+  type Actor,
+  type Agent,
+  type AgentId,
+  type OnBehalfOf,
+  type Task,
+  type TaskId,
+  type TaskStatus,
+} from '../domain/index.js';
+import { WardenError } from '../errors/warden-error.js';
+import type { EventLog } from '../events/event-log.js';
+import type { RevocationSet } from '../revocation/revocation-set.js';
+import type { Store } from '../store/store.js';
+import type { Clock } from '../util/clock.js';
+import type { IdGenerator } from '../util/id-generator.js';
+import { uncovered } from './capabilities.js';
+
+export interface TaskRequest {
+  readonly agent: Agent;
+  readonly purpose: string;
+  readonly scope: readonly string[];
+  readonly lifetimeSec: number | undefined;
+  readonly ticket: string | undefined;
+  readonly onBehalfOf: OnBehalfOf | null;
+}
+
+/**
+ * Tasks: one unit of authorized work each. A task is granted only within the agent's profile
+ * (capabilities and maximum lifetime); its tokens die with it.
+ */
+export class TaskService {
+  constructor(
+    private readonly store: Store,
+    private readonly events: EventLog,
+    private readonly revocations: RevocationSet,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+    private readonly defaultLifetimeSec: number,
+  ) {}
+
+  /** Grants a task, or records why not and throws. */
+  async grant(req: TaskRequest): Promise<Task> {
+    const { agent } = req;
+    const actor: Actor = { kind: 'agent', id: agent.id };
+    try {
+      const outside = uncovered(agent.capabilities, req.scope);
+      if (outside.length > 0) throw new WardenError('SCOPE_EXCEEDED', { outside: outside.slice(0, 20) });
+      const lifetimeSec = req.lifetimeSec ?? Math.min(this.defaultLifetimeSec, agent.maxTaskLifetimeSec);
+      if (lifetimeSec > agent.maxTaskLifetimeSec) {
+        throw new WardenError('LIFETIME_EXCEEDED', { requested: lifetimeSec, max: agent.maxTaskLifetimeSec });
+      }
+      const now = this.clock.now();
+      const task: Task = {
+        id: this.ids.next('task') as TaskId,
+        agentId: agent.id,
+        purpose: req.purpose,
+        scope: [...new Set(req.scope)],
+        onBehalfOf: req.onBehalfOf,
+        ticket: req.ticket ?? null,
+        status: 'active',
+        createdAt: now,
+        expiresAt: now + lifetimeSec * 1000,
+        endedAt: null,
+        endReason: null,
+      };
+      await this.store.insertTask(task);
+      await this.events.record({
+        type: 'task.grant',
+        outcome: 'success',
+        actor,
+        subject: task.id,
+        data: {
+          agent: agent.id,
+          purpose: task.purpose,
+          scope: task.scope,
+          expiresAt: task.expiresAt,
+          onBehalfOf: task.onBehalfOf ? { sub: task.onBehalfOf.sub, iss: task.onBehalfOf.iss } : null,
+          ticket: task.ticket,
+        },
+      });
+      return task;
+    } catch (err) {
+      if (err instanceof WardenError && err.code !== 'INTERNAL' && err.code !== 'STORE_UNAVAILABLE') {
+        await this.events.record({
+          type: 'task.deny',
+          outcome: 'denied',
+          actor,
+          subject: agent.id,
+          data: { code: err.code, scope: [...req.scope], purpose: req.purpose },
+        });
+      }
+      throw err;
+    }
+  }
+
+  async get(id: string): Promise<Task> {
+    const parsed = TaskIdSchema.safeParse(id);
+    const task = parsed.success ? await this.store.getTask(parsed.data) : null;
+    if (!task) throw new WardenError('TASK_NOT_FOUND');
+    return task;
+  }
+
+  /** A task of this agent that can still have tokens; TASK_ENDED otherwise. */
+  async getLive(id: string, agentId: AgentId): Promise<Task> {
+    const task = await this.get(id).catch(() => null);
+    // Another agent's task is reported as not found: ids are not an oracle.
+    if (!task || task.agentId !== agentId) throw new WardenError('TASK_NOT_FOUND');
+    if (task.status !== 'active' || task.expiresAt <= this.clock.now()) throw new WardenError('TASK_ENDED', { task: task.id });
+    return task;
+  }
+
+  list(filter: { agentId?: AgentId; status?: TaskStatus; limit?: number }): Promise<Task[]> {
+    return this.store.listTasks(filter);
+  }
+
+  /** Revokes a task: its tokens stop working on the next request. */
+  async revoke(id: string, reason: string, actor: Actor): Promise<Task> {
+    return this.end(await this.get(id), 'revoked', reason, actor);
+  }
+
+  /** The agent says it is done; the task's tokens stop working. */
+  async complete(id: TaskId, agentId: AgentId): Promise<Task> {
+    const task = await this.getLive(id, agentId);
+    return this.end(task, 'completed', 'completed by agent', { kind: 'agent', id: agentId });
+  }
+
+  private async end(task: Task, status: 'completed' | 'revoked', reason: string, actor: Actor): Promise<Task> {
+    await this.revocations.revoke({
+      kind: 'task',
+      value: task.id,
+      reason,
+      createdAt: this.clock.now(),
+      expiresAt: task.expiresAt,
+      liftedAt: null,
+    });
+    const ended = await this.store.endTask(task.id, status, reason, this.clock.now());
+    if (!ended) throw new WardenError('TASK_NOT_FOUND');
+    await this.events.record({
+      type: status === 'revoked' ? 'task.revoke' : 'task.complete',
+      outcome: 'success',
+      actor,
+      subject: task.id,
+      data: { reason, agent: task.agentId },
+    });
+    return ended;
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Versioned schema of the SQLite store. Append only: a shipped migration is never edited, a
+ * change is a new version. Each runs in its own transaction together with its bookkeeping row.
+ */
+export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: 'identity core',
+    sql: `
+      CREATE TABLE persons (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        email TEXT UNIQUE,
+        roles TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        person_id TEXT NOT NULL REFERENCES persons(id),
+        label TEXT NOT NULL,
+        secret_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      ) STRICT;
+      CREATE INDEX api_keys_person ON api_keys(person_id);
+
+      CREATE TABLE agents (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        owner TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        risk_category TEXT NOT NULL,
+        status TEXT NOT NULL,
+        capabilities TEXT NOT NULL,
+        max_task_lifetime_sec INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE agent_keys (
+        jkt TEXT PRIMARY KEY,
+        agent_id TEXT NOT NULL REFERENCES agents(id),
+        jwk TEXT NOT NULL,
+        alg TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        retired_at INTEGER
+      ) STRICT;
+      CREATE INDEX agent_keys_agent ON agent_keys(agent_id);
+
+      CREATE TABLE tasks (
+        id TEXT PRIMARY KEY,
+        agent_id TEXT NOT NULL REFERENCES agents(id),
+        purpose TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        on_behalf_of TEXT,
+        ticket TEXT,
+        status TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        ended_at INTEGER,
+        end_reason TEXT
+      ) STRICT;
+      CREATE INDEX tasks_agent ON tasks(agent_id, created_at);
+
+      CREATE TABLE revocations (
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        lifted_at INTEGER,
+        PRIMARY KEY (kind, value)
+      ) STRICT;
+
+      CREATE TABLE one_time_values (
+        namespace TEXT NOT NULL,
+        key TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (namespace, key)
+      ) STRICT;
+      CREATE INDEX one_time_values_expiry ON one_time_values(expires_at);
+
+      CREATE TABLE signing_keys (
+        kid TEXT PRIMARY KEY,
+        public_jwk TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        retired_at INTEGER,
+        verify_until INTEGER
+      ) STRICT;
+
+      CREATE TABLE events (
+        seq INTEGER PRIMARY KEY,
+        time INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        subject TEXT,
+        data TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX events_type ON events(type, seq);
+      CREATE INDEX events_subject ON events(subject, seq);
+
+      -- Append-only: the event record refuses edits and deletions at the database itself.
+      CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+      CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+    `,
+  },
+];

@@ -1,0 +1,487 @@
+import Database from 'better-sqlite3';
+import type { Database as Db } from 'better-sqlite3';
+import {
+  AgentKeySchema,
+  AgentSchema,
+  ApiKeyRecordSchema,
+  EventRecordSchema,
+  PersonSchema,
+  RevocationSchema,
+  SigningKeyRecordSchema,
+  TaskSchema,
+  type Agent,
+  type AgentId,
+  type AgentKey,
+  type AgentStatus,
+  type ApiKeyId,
+  type ApiKeyRecord,
+  type EventInput,
+  type EventRecord,
+  type Person,
+  type PersonId,
+  type Revocation,
+  type RevocationKind,
+  type SigningKeyRecord,
+  type Task,
+  type TaskId,
+  type TaskStatus,
+} from '../../domain/index.js';
+import { WardenError } from '../../errors/warden-error.js';
+import { parseJsonColumn, parseRow } from '../rows.js';
+import type { Store } from '../store.js';
+import { SQLITE_MIGRATIONS } from './migrations.js';
+
+type Row = Record<string, unknown>;
+
+const toPerson = (r: Row): Person =>
+  parseRow(
+    PersonSchema,
+    { id: r.id, name: r.name, email: r.email, roles: parseJsonColumn(r.roles, 'persons'), status: r.status, createdAt: r.created_at },
+    'persons',
+  );
+
+const toApiKey = (r: Row): ApiKeyRecord =>
+  parseRow(
+    ApiKeyRecordSchema,
+    { id: r.id, personId: r.person_id, label: r.label, secretHash: r.secret_hash, createdAt: r.created_at, revokedAt: r.revoked_at },
+    'api_keys',
+  );
+
+const toAgent = (r: Row): Agent =>
+  parseRow(
+    AgentSchema,
+    {
+      id: r.id,
+      name: r.name,
+      owner: r.owner,
+      purpose: r.purpose,
+      riskCategory: r.risk_category,
+      status: r.status,
+      capabilities: parseJsonColumn(r.capabilities, 'agents'),
+      maxTaskLifetimeSec: r.max_task_lifetime_sec,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+    },
+    'agents',
+  );
+
+const toAgentKey = (r: Row): AgentKey =>
+  parseRow(
+    AgentKeySchema,
+    {
+      agentId: r.agent_id,
+      jkt: r.jkt,
+      jwk: parseJsonColumn(r.jwk, 'agent_keys'),
+      alg: r.alg,
+      status: r.status,
+      createdAt: r.created_at,
+      retiredAt: r.retired_at,
+    },
+    'agent_keys',
+  );
+
+const toTask = (r: Row): Task =>
+  parseRow(
+    TaskSchema,
+    {
+      id: r.id,
+      agentId: r.agent_id,
+      purpose: r.purpose,
+      scope: parseJsonColumn(r.scope, 'tasks'),
+      onBehalfOf: r.on_behalf_of === null ? null : parseJsonColumn(r.on_behalf_of, 'tasks'),
+      ticket: r.ticket,
+      status: r.status,
+      createdAt: r.created_at,
+      expiresAt: r.expires_at,
+      endedAt: r.ended_at,
+      endReason: r.end_reason,
+    },
+    'tasks',
+  );
+
+const toRevocation = (r: Row): Revocation =>
+  parseRow(
+    RevocationSchema,
+    { kind: r.kind, value: r.value, reason: r.reason, createdAt: r.created_at, expiresAt: r.expires_at, liftedAt: r.lifted_at },
+    'revocations',
+  );
+
+const toSigningKey = (r: Row): SigningKeyRecord =>
+  parseRow(
+    SigningKeyRecordSchema,
+    {
+      kid: r.kid,
+      publicJwk: parseJsonColumn(r.public_jwk, 'signing_keys'),
+      createdAt: r.created_at,
+      retiredAt: r.retired_at,
+      verifyUntil: r.verify_until,
+    },
+    'signing_keys',
+  );
+
+const toEvent = (r: Row): EventRecord =>
+  parseRow(
+    EventRecordSchema,
+    {
+      seq: r.seq,
+      time: r.time,
+      type: r.type,
+      outcome: r.outcome,
+      actor: parseJsonColumn(r.actor, 'events'),
+      subject: r.subject,
+      data: parseJsonColumn(r.data, 'events'),
+    },
+    'events',
+  );
+
+function isUniqueViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && 'code' in err && String((err as { code: unknown }).code).startsWith('SQLITE_CONSTRAINT');
+}
+
+/**
+ * The embedded default store: one SQLite file in WAL mode. better-sqlite3 is synchronous, so
+ * each method's write is committed before its promise resolves; one process owns the file.
+ */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Db;
+
+  constructor(path: string) {
+    try {
+      this.db = new Database(path);
+      this.db.pragma('journal_mode = WAL');
+      // NORMAL in WAL mode survives a killed process; FULL would also survive power loss.
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('foreign_keys = ON');
+      this.db.pragma('busy_timeout = 5000');
+    } catch (cause) {
+      throw new WardenError('STORE_UNAVAILABLE', { store: 'sqlite' }, { cause });
+    }
+  }
+
+  private run<T>(fn: () => T): Promise<T> {
+    try {
+      return Promise.resolve(fn());
+    } catch (err) {
+      if (err instanceof WardenError) return Promise.reject(err);
+      if (isUniqueViolation(err)) return Promise.reject(new WardenError('CONFLICT', undefined, { cause: err }));
+      return Promise.reject(new WardenError('STORE_UNAVAILABLE', { store: 'sqlite' }, { cause: err }));
+    }
+  }
+
+  migrate(): Promise<{ applied: number[]; current: number }> {
+    return this.run(() => {
+      this.db.exec(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT',
+      );
+      const done = new Set(
+        (this.db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((r) => Number(r.version)),
+      );
+      const applied: number[] = [];
+      for (const m of SQLITE_MIGRATIONS) {
+        if (done.has(m.version)) continue;
+        this.db.transaction(() => {
+          this.db.exec(m.sql);
+          this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+        })();
+        applied.push(m.version);
+      }
+      const known = Math.max(...SQLITE_MIGRATIONS.map((m) => m.version));
+      const current = Math.max(0, ...done, ...applied);
+      if (current > known) {
+        throw new WardenError('INTERNAL', { reason: 'database schema is newer than this Warden', current, known });
+      }
+      return { applied, current };
+    });
+  }
+
+  close(): Promise<void> {
+    return this.run(() => {
+      if (this.db.open) this.db.close();
+    });
+  }
+
+  // People -------------------------------------------------------------------------------
+  insertPerson(p: Person): Promise<void> {
+    return this.run(() => {
+      this.db
+        .prepare('INSERT INTO persons (id, name, email, roles, status, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(p.id, p.name, p.email, JSON.stringify(p.roles), p.status, p.createdAt);
+    });
+  }
+
+  getPerson(id: PersonId): Promise<Person | null> {
+    return this.run(() => {
+      const row = this.db.prepare('SELECT * FROM persons WHERE id = ?').get(id) as Row | undefined;
+      return row ? toPerson(row) : null;
+    });
+  }
+
+  listPersons(): Promise<Person[]> {
+    return this.run(() => (this.db.prepare('SELECT * FROM persons ORDER BY created_at, id').all() as Row[]).map(toPerson));
+  }
+
+  countPersons(): Promise<number> {
+    return this.run(() => Number((this.db.prepare('SELECT count(*) AS n FROM persons').get() as Row).n));
+  }
+
+  insertApiKey(k: ApiKeyRecord): Promise<void> {
+    return this.run(() => {
+      this.db
+        .prepare('INSERT INTO api_keys (id, person_id, label, secret_hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(k.id, k.personId, k.label, k.secretHash, k.createdAt, k.revokedAt);
+    });
+  }
+
+  getApiKey(id: ApiKeyId): Promise<ApiKeyRecord | null> {
+    return this.run(() => {
+      const row = this.db.prepare('SELECT * FROM api_keys WHERE id = ?').get(id) as Row | undefined;
+      return row ? toApiKey(row) : null;
+    });
+  }
+
+  revokeApiKeysOf(personId: PersonId, at: number): Promise<number> {
+    return this.run(
+      () => this.db.prepare('UPDATE api_keys SET revoked_at = ? WHERE person_id = ? AND revoked_at IS NULL').run(at, personId).changes,
+    );
+  }
+
+  // Agents -------------------------------------------------------------------------------
+  insertAgent(a: Agent, keys: AgentKey[]): Promise<void> {
+    return this.run(() => {
+      this.db.transaction(() => {
+        this.db
+          .prepare(
+            `INSERT INTO agents (id, name, owner, purpose, risk_category, status, capabilities, max_task_lifetime_sec, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(a.id, a.name, a.owner, a.purpose, a.riskCategory, a.status, JSON.stringify(a.capabilities), a.maxTaskLifetimeSec, a.createdAt, a.updatedAt);
+        for (const k of keys) this.insertKeyRow(k);
+      })();
+    });
+  }
+
+  private insertKeyRow(k: AgentKey): void {
+    this.db
+      .prepare('INSERT INTO agent_keys (jkt, agent_id, jwk, alg, status, created_at, retired_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(k.jkt, k.agentId, JSON.stringify(k.jwk), k.alg, k.status, k.createdAt, k.retiredAt);
+  }
+
+  getAgent(id: AgentId): Promise<Agent | null> {
+    return this.run(() => {
+      const row = this.db.prepare('SELECT * FROM agents WHERE id = ?').get(id) as Row | undefined;
+      return row ? toAgent(row) : null;
+    });
+  }
+
+  getAgentByName(name: string): Promise<Agent | null> {
+    return this.run(() => {
+      const row = this.db.prepare('SELECT * FROM agents WHERE name = ?').get(name) as Row | undefined;
+      return row ? toAgent(row) : null;
+    });
+  }
+
+  listAgents(filter: { status?: AgentStatus } = {}): Promise<Agent[]> {
+    return this.run(() => {
+      const rows = filter.status
+        ? this.db.prepare('SELECT * FROM agents WHERE status = ? ORDER BY created_at, id').all(filter.status)
+        : this.db.prepare('SELECT * FROM agents ORDER BY created_at, id').all();
+      return (rows as Row[]).map(toAgent);
+    });
+  }
+
+  setAgentStatus(id: AgentId, status: AgentStatus, at: number): Promise<Agent | null> {
+    return this.run(() => {
+      this.db.prepare('UPDATE agents SET status = ?, updated_at = ? WHERE id = ?').run(status, at, id);
+      const row = this.db.prepare('SELECT * FROM agents WHERE id = ?').get(id) as Row | undefined;
+      return row ? toAgent(row) : null;
+    });
+  }
+
+  insertAgentKey(k: AgentKey): Promise<void> {
+    return this.run(() => this.insertKeyRow(k));
+  }
+
+  listAgentKeys(agentId: AgentId): Promise<AgentKey[]> {
+    return this.run(() =>
+      (this.db.prepare('SELECT * FROM agent_keys WHERE agent_id = ? ORDER BY created_at, jkt').all(agentId) as Row[]).map(toAgentKey),
+    );
+  }
+
+  getAgentKey(jkt: string): Promise<AgentKey | null> {
+    return this.run(() => {
+      const row = this.db.prepare('SELECT * FROM agent_keys WHERE jkt = ?').get(jkt) as Row | undefined;
+      return row ? toAgentKey(row) : null;
+    });
+  }
+
+  retireAgentKey(agentId: AgentId, jkt: string, at: number): Promise<AgentKey | null> {
+    return this.run(() => {
+      this.db
+        .prepare("UPDATE agent_keys SET status = 'retired', retired_at = ? WHERE agent_id = ? AND jkt = ? AND status = 'active'")
+        .run(at, agentId, jkt);
+      const row = this.db.prepare('SELECT * FROM agent_keys WHERE agent_id = ? AND jkt = ?').get(agentId, jkt) as Row | undefined;
+      return row ? toAgentKey(row) : null;
+    });
+  }
+
+  // Tasks --------------------------------------------------------------------------------
+  insertTask(t: Task): Promise<void> {
+    return this.run(() => {
+      this.db
+        .prepare(
+          `INSERT INTO tasks (id, agent_id, purpose, scope, on_behalf_of, ticket, status, created_at, expires_at, ended_at, end_reason)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          t.id,
+          t.agentId,
+          t.purpose,
+          JSON.stringify(t.scope),
+          t.onBehalfOf ? JSON.stringify(t.onBehalfOf) : null,
+          t.ticket,
+          t.status,
+          t.createdAt,
+          t.expiresAt,
+          t.endedAt,
+          t.endReason,
+        );
+    });
+  }
+
+  getTask(id: TaskId): Promise<Task | null> {
+    return this.run(() => {
+      const row = this.db.prepare('SELECT * FROM tasks WHERE id = ?').get(id) as Row | undefined;
+      return row ? toTask(row) : null;
+    });
+  }
+
+  listTasks(filter: { agentId?: AgentId; status?: TaskStatus; limit?: number } = {}): Promise<Task[]> {
+    return this.run(() => {
+      const where: string[] = [];
+      const args: unknown[] = [];
+      if (filter.agentId) {
+        where.push('agent_id = ?');
+        args.push(filter.agentId);
+      }
+      if (filter.status) {
+        where.push('status = ?');
+        args.push(filter.status);
+      }
+      const sql = `SELECT * FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id LIMIT ?`;
+      args.push(Math.min(Math.max(filter.limit ?? 100, 1), 1000));
+      return (this.db.prepare(sql).all(...args) as Row[]).map(toTask);
+    });
+  }
+
+  endTask(id: TaskId, status: Exclude<TaskStatus, 'active'>, reason: string, at: number): Promise<Task | null> {
+    return this.run(() => {
+      this.db
+        .prepare("UPDATE tasks SET status = ?, end_reason = ?, ended_at = ? WHERE id = ? AND status = 'active'")
+        .run(status, reason, at, id);
+      const row = this.db.prepare('SELECT * FROM tasks WHERE id = ?').get(id) as Row | undefined;
+      return row ? toTask(row) : null;
+    });
+  }
+
+  // Revocations --------------------------------------------------------------------------
+  upsertRevocation(r: Revocation): Promise<void> {
+    return this.run(() => {
+      this.db
+        .prepare(
+          `INSERT INTO revocations (kind, value, reason, created_at, expires_at, lifted_at) VALUES (?, ?, ?, ?, ?, NULL)
+           ON CONFLICT (kind, value) DO UPDATE SET reason = excluded.reason, created_at = excluded.created_at,
+             expires_at = excluded.expires_at, lifted_at = NULL`,
+        )
+        .run(r.kind, r.value, r.reason, r.createdAt, r.expiresAt);
+    });
+  }
+
+  liftRevocation(kind: RevocationKind, value: string, at: number): Promise<boolean> {
+    return this.run(
+      () =>
+        this.db.prepare('UPDATE revocations SET lifted_at = ? WHERE kind = ? AND value = ? AND lifted_at IS NULL').run(at, kind, value).changes >
+        0,
+    );
+  }
+
+  listActiveRevocations(now: number): Promise<Revocation[]> {
+    return this.run(() =>
+      (
+        this.db
+          .prepare('SELECT * FROM revocations WHERE lifted_at IS NULL AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at')
+          .all(now) as Row[]
+      ).map(toRevocation),
+    );
+  }
+
+  // One-time values ----------------------------------------------------------------------
+  rememberOnce(namespace: string, key: string, expiresAt: number, now: number): Promise<boolean> {
+    return this.run(() =>
+      this.db.transaction(() => {
+        this.db.prepare('DELETE FROM one_time_values WHERE expires_at <= ?').run(now);
+        const res = this.db
+          .prepare('INSERT INTO one_time_values (namespace, key, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
+          .run(namespace, key, expiresAt);
+        return res.changes === 1;
+      })(),
+    );
+  }
+
+  // Signing keys -------------------------------------------------------------------------
+  insertSigningKey(k: SigningKeyRecord): Promise<void> {
+    return this.run(() => {
+      this.db
+        .prepare('INSERT INTO signing_keys (kid, public_jwk, created_at, retired_at, verify_until) VALUES (?, ?, ?, ?, ?)')
+        .run(k.kid, JSON.stringify(k.publicJwk), k.createdAt, k.retiredAt, k.verifyUntil);
+    });
+  }
+
+  listSigningKeys(): Promise<SigningKeyRecord[]> {
+    return this.run(() => (this.db.prepare('SELECT * FROM signing_keys ORDER BY created_at, kid').all() as Row[]).map(toSigningKey));
+  }
+
+  retireSigningKey(kid: string, at: number, verifyUntil: number): Promise<void> {
+    return this.run(() => {
+      this.db.prepare('UPDATE signing_keys SET retired_at = ?, verify_until = ? WHERE kid = ? AND retired_at IS NULL').run(at, verifyUntil, kid);
+    });
+  }
+
+  // Events -------------------------------------------------------------------------------
+  appendEvent(e: EventInput, time: number): Promise<EventRecord> {
+    return this.run(() => {
+      const row = this.db
+        .prepare(
+          `INSERT INTO events (seq, time, type, outcome, actor, subject, data)
+           VALUES ((SELECT coalesce(max(seq) + 1, 0) FROM events), ?, ?, ?, ?, ?, ?) RETURNING seq`,
+        )
+        .get(time, e.type, e.outcome, JSON.stringify(e.actor), e.subject, JSON.stringify(e.data)) as Row;
+      return { ...e, seq: Number(row.seq), time };
+    });
+  }
+
+  listEvents(filter: { afterSeq?: number; type?: string; subject?: string; limit?: number } = {}): Promise<EventRecord[]> {
+    return this.run(() => {
+      const where = ['seq > ?'];
+      const args: unknown[] = [filter.afterSeq ?? -1];
+      if (filter.type) {
+        where.push('type = ?');
+        args.push(filter.type);
+      }
+      if (filter.subject) {
+        where.push('subject = ?');
+        args.push(filter.subject);
+      }
+      args.push(Math.min(Math.max(filter.limit ?? 1000, 1), 10_000));
+      return (this.db.prepare(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...args) as Row[]).map(toEvent);
+    });
+  }
+
+  notifyRevocationsChanged(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  onRevocationsChanged(_listener: () => void): void {
+    // One process owns a SQLite file: revocations made here are applied in memory directly.
+  }
+}

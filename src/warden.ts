@@ -1,0 +1,188 @@
+import { createServer, type Server } from 'node:http';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import type { ApiContext, PublicUrls } from './api/context.js';
+import { buildApi } from './api/server.js';
+import { DEMO_CONFIG } from './config/demo-config.js';
+import { loadConfigFile } from './config/load.js';
+import type { ConfigFile } from './config/schema.js';
+import { AccessTokenVerifier } from './credentials/access-token/verify.js';
+import { ClientAssertionVerifier } from './credentials/client-assertion/verify.js';
+import { ReplayCache } from './credentials/dpop/replay-cache.js';
+import { DpopVerifier } from './credentials/dpop/verify-proof.js';
+import { PublicKeyCache } from './credentials/keys/public-jwk.js';
+import { SigningKeyRing } from './credentials/keys/signing-keys.js';
+import { SubjectTokenVerifier } from './credentials/subject-token/verify.js';
+import { TokenEndpoint } from './credentials/token-endpoint/token-endpoint.js';
+import { StoreEventLog } from './events/event-log.js';
+import { AgentService } from './identity/agent-service.js';
+import { PersonService } from './identity/person-service.js';
+import { TaskService } from './identity/task-service.js';
+import { RequestVerifier } from './pipeline/verify-request.js';
+import { RevocationSet } from './revocation/revocation-set.js';
+import { PostgresStore } from './store/postgres/postgres-store.js';
+import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import type { Store } from './store/store.js';
+import { systemClock, type Clock } from './util/clock.js';
+import { randomIds, type IdGenerator } from './util/id-generator.js';
+
+export interface WardenOptions {
+  /** Holds the SQLite database, the signing keys and `warden.yaml`. */
+  readonly dataDir: string;
+  readonly host?: string;
+  readonly port?: number;
+  /** `postgres://…`; default: SQLite in the data directory. */
+  readonly databaseUrl?: string;
+  readonly publicUrl?: string;
+  readonly clock?: Clock;
+  readonly ids?: IdGenerator;
+  readonly logger?: Logger;
+}
+
+export interface Initialized {
+  readonly config: ConfigFile;
+  readonly store: Store;
+  readonly keys: SigningKeyRing;
+  readonly persons: PersonService;
+  readonly events: StoreEventLog;
+  /** The first admin's API key, when this run created it: shown once, stored only hashed. */
+  readonly adminKey: string | null;
+}
+
+export const CONFIG_FILE = 'warden.yaml';
+
+/** Opens the store the options name: PostgreSQL for a `postgres://` URL, else SQLite. */
+export function openStore(dataDir: string, databaseUrl: string | undefined): Store {
+  if (databaseUrl && /^postgres(ql)?:\/\//.test(databaseUrl)) return new PostgresStore(databaseUrl);
+  if (databaseUrl && !databaseUrl.startsWith('sqlite:')) throw new TypeError('database URL must be postgres://… or sqlite:<path>');
+  return new SqliteStore(databaseUrl ? databaseUrl.slice('sqlite:'.length) : join(dataDir, 'warden.db'));
+}
+
+/**
+ * Creates the data directory, its config, the schema, the signing key and the first admin,
+ * each only if missing: running it again changes nothing (`warden init`, and every start).
+ */
+export async function initialize(opts: WardenOptions): Promise<Initialized> {
+  const clock = opts.clock ?? systemClock;
+  const ids = opts.ids ?? randomIds;
+  await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
+  await chmod(opts.dataDir, 0o700);
+  const configPath = join(opts.dataDir, CONFIG_FILE);
+  await writeFile(configPath, DEMO_CONFIG, { flag: 'wx', mode: 0o600 }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+  });
+  const config = await loadConfigFile(configPath);
+  const store = openStore(opts.dataDir, opts.databaseUrl ?? config.database.url);
+  try {
+    await store.migrate();
+    const events = new StoreEventLog(store, clock);
+    const keys = new SigningKeyRing(join(opts.dataDir, 'keys'), store, clock);
+    await keys.load();
+    const persons = new PersonService(store, events, clock, ids);
+    const adminKey = await persons.bootstrapAdmin();
+    return { config, store, keys, persons, events, adminKey };
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** A running Warden: the HTTP API on a port, the store, the in-memory revocation view. */
+export class Warden {
+  private constructor(
+    readonly url: string,
+    readonly adminKey: string | null,
+    readonly context: ApiContext,
+    private readonly app: FastifyInstance,
+    private readonly server: Server,
+  ) {}
+
+  static async start(opts: WardenOptions): Promise<Warden> {
+    const clock = opts.clock ?? systemClock;
+    const ids = opts.ids ?? randomIds;
+    const logger = opts.logger ?? pino({ level: process.env.WARDEN_LOG_LEVEL ?? 'info' });
+    const init = await initialize(opts);
+    const { config, store, keys, persons, events } = init;
+    const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000 });
+    try {
+      const host = opts.host ?? config.server.host ?? '127.0.0.1';
+      await listen(server, opts.port ?? config.server.port ?? 7070, host);
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      const base = (opts.publicUrl ?? config.server.publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
+      const urls: PublicUrls = { base, issuer: base, audience: base, tokenEndpoint: `${base}/oauth/token` };
+
+      const t = config.tokens;
+      const revocations = new RevocationSet(store, clock);
+      await revocations.start();
+      const keyCache = new PublicKeyCache();
+      const replay = new ReplayCache((t.dpopMaxAgeSec + 2 * t.clockSkewSec) * 1000, clock.now());
+      const dpop = new DpopVerifier(keyCache, replay, clock, { maxAgeSec: t.dpopMaxAgeSec, skewSec: t.clockSkewSec });
+      const accessTokens = new AccessTokenVerifier(keys, clock, { issuer: urls.issuer, audience: urls.audience, skewSec: t.clockSkewSec });
+      const agents = new AgentService(store, events, revocations, clock, ids);
+      const tasks = new TaskService(store, events, revocations, clock, ids, config.tasks.defaultLifetimeSec);
+      const clients = new ClientAssertionVerifier(store, keyCache, clock, {
+        audiences: [urls.tokenEndpoint, urls.issuer],
+        maxAgeSec: t.clientAssertionMaxAgeSec,
+        skewSec: t.clockSkewSec,
+      });
+      const subjects = new SubjectTokenVerifier(persons, config.oidc.issuers, clock, t.clockSkewSec);
+      const tokenEndpoint = new TokenEndpoint({
+        dpop,
+        clients,
+        subjects,
+        tasks,
+        keys,
+        events,
+        clock,
+        ids,
+        issuer: urls.issuer,
+        audience: urls.audience,
+        tokenEndpointUrl: new URL(urls.tokenEndpoint),
+        accessTokenTtlSec: t.accessTokenTtlSec,
+      });
+      const context: ApiContext = {
+        config,
+        urls,
+        clock,
+        store,
+        events,
+        revocations,
+        keys,
+        persons,
+        agents,
+        tasks,
+        tokenEndpoint,
+        accessTokens,
+        requests: new RequestVerifier(accessTokens, dpop, revocations),
+      };
+      const app = await buildApi(context, server, logger);
+      return new Warden(base, init.adminKey, context, app, server);
+    } catch (err) {
+      server.close();
+      await store.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Stops accepting requests, ends open connections, closes the store. */
+  async close(): Promise<void> {
+    this.context.revocations.stop();
+    this.server.closeAllConnections();
+    await this.app.close();
+    await new Promise<void>((resolve) => (this.server.listening ? this.server.close(() => resolve()) : resolve()));
+    await this.context.store.close();
+  }
+}
