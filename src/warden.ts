@@ -102,7 +102,10 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 /** A running Warden: the HTTP API on a port, the store, the in-memory revocation view. */
 export class Warden {
   private constructor(
+    /** The public URL (issuer, DPoP `htu` base). */
     readonly url: string,
+    /** Where this process actually listens (differs from `url` behind a proxy). */
+    readonly listenUrl: string,
     readonly adminKey: string | null,
     readonly context: ApiContext,
     private readonly app: FastifyInstance,
@@ -121,7 +124,8 @@ export class Warden {
       await listen(server, opts.port ?? config.server.port ?? 7070, host);
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
-      const base = (opts.publicUrl ?? config.server.publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
+      const listenUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+      const base = (opts.publicUrl ?? config.server.publicUrl ?? listenUrl).replace(/\/+$/, '');
       const urls: PublicUrls = { base, issuer: base, audience: base, tokenEndpoint: `${base}/oauth/token` };
 
       const t = config.tokens;
@@ -169,7 +173,7 @@ export class Warden {
         requests: new RequestVerifier(accessTokens, dpop, revocations),
       };
       const app = await buildApi(context, server, logger);
-      return new Warden(base, init.adminKey, context, app, server);
+      return new Warden(base, listenUrl, init.adminKey, context, app, server);
     } catch (err) {
       server.close();
       await store.close().catch(() => undefined);

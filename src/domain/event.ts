@@ -11,7 +11,7 @@ export const EventOutcomeSchema = z.enum(['success', 'denied', 'failure']);
 
 /** A minimal identity event; the audit issue turns the log of these into a Merkle tree. */
 export const EventInputSchema = z.object({
-  type: z.string().regex(/^[a-z]+(\.[a-z_]+)+$/),
+  type: z.string().regex(/^[a-z][a-z_]*(\.[a-z_]+)+$/),
   outcome: EventOutcomeSchema,
   actor: ActorSchema,
   subject: z.string().max(255).nullable(),
