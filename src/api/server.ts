@@ -10,6 +10,12 @@ import { oauthRoutes } from './routes/oauth.js';
 import { taskRoutes } from './routes/tasks.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 
+function containsNul(value: unknown): boolean {
+  if (value === undefined || value === null) return false;
+  if (value instanceof URLSearchParams) return value.toString().includes('%00');
+  return typeof value === 'string' ? value.includes('\0') : JSON.stringify(value).includes('\\u0000');
+}
+
 /**
  * Builds the HTTP API on an already listening server (the port must be known before the
  * routes exist: issuer, audience and DPoP `htu` derive from the public URL).
@@ -36,6 +42,12 @@ export async function buildApi(ctx: ApiContext, server: Server, logger: Logger):
 
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
     done(null, new URLSearchParams(body as string));
+  });
+
+  // NUL never belongs in Warden's text, and PostgreSQL cannot store it: refuse it at the edge
+  // rather than let it surface as a store failure.
+  app.addHook('preHandler', async (request) => {
+    if (containsNul(request.body) || containsNul(request.query)) throw new WardenError('INVALID_INPUT', { reason: 'NUL character' });
   });
 
   app.addHook('onResponse', async (request, reply) => {

@@ -141,7 +141,7 @@ export class TaskService {
       outcome: 'success',
       actor,
       subject: task.id,
-      data: { reason, agent: task.agentId },
+      data: { reason, agent: task.agentId, onBehalfOf: task.onBehalfOf ? { sub: task.onBehalfOf.sub, iss: task.onBehalfOf.iss } : null },
     });
     return ended;
   }

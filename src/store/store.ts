@@ -28,7 +28,12 @@ import type {
  *   with `WardenError('INTERNAL')` rather than handing unchecked data to the caller.
  * - A database that cannot be reached rejects with `WardenError('STORE_UNAVAILABLE')`.
  * - Unique violations named below reject with `WardenError('CONFLICT')`.
- * - Times are integer milliseconds since the Unix epoch.
+ * - Times are integer milliseconds since the Unix epoch. Something that expires at `t` is
+ *   expired at `now === t` (revocations, one-time values, signing keys alike).
+ * - Lists come oldest first (persons, agents, agent keys, signing keys), except `listTasks`,
+ *   newest first so that `limit` keeps the recent ones; events in `seq` order.
+ * - Retiring what is already retired keeps the first retirement time.
+ * - Text never holds NUL characters (PostgreSQL cannot store them); the HTTP edge rejects them.
  */
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
@@ -79,7 +84,7 @@ export interface Store {
   // Revocations --------------------------------------------------------------------------
   /** Inserts or re-activates (clears `liftedAt`) the revocation of (kind, value). */
   upsertRevocation(rev: Revocation): Promise<void>;
-  /** Lifts an agent suspension; resolves to whether one was active. */
+  /** Lifts a revocation (an agent suspension, when an agent resumes); resolves to whether one was not yet lifted. */
   liftRevocation(kind: RevocationKind, value: string, at: number): Promise<boolean>;
   /** Every revocation neither lifted nor expired at `now`. */
   listActiveRevocations(now: number): Promise<Revocation[]>;
@@ -104,7 +109,9 @@ export interface Store {
   // Change notification ------------------------------------------------------------------
   /**
    * Tells every replica that revocations changed (PostgreSQL: NOTIFY). Replicas subscribed with
-   * `onRevocationsChanged` reload. A no-op for SQLite, which has one process.
+   * `onRevocationsChanged` reload. A no-op for SQLite, which has one process. Listeners may
+   * be called without a change (PostgreSQL calls them after every reconnect, because a NOTIFY
+   * sent while disconnected is lost): they reload, they do not assume a delta.
    */
   notifyRevocationsChanged(): Promise<void>;
   onRevocationsChanged(listener: () => void): void;

@@ -353,8 +353,12 @@ for (const backend of BACKENDS) {
       assert.deepEqual(decodeJwt(res.body.access_token).act, { sub: person.body.person.id, iss: 'warden' });
       const me = await whoami(tw, res.body.access_token, agent.key);
       assert.equal(me.body.onBehalfOf.sub, person.body.person.id);
-      const grant = await tw.admin('GET', `/v1/events?type=task.grant&subject=${res.body.task}`);
-      assert.equal(grant.body.events[0].data.onBehalfOf.sub, person.body.person.id);
+      await tw.admin('POST', `/v1/tasks/${res.body.task}/revoke`, {});
+      // The person stands in every record of the task: its grant, its tokens, its end.
+      const events = (await tw.admin('GET', '/v1/events?limit=10000')).body.events as { type: string; subject: string; data: any }[];
+      const ofTask = events.filter((e) => e.subject === res.body.task || e.data.task === res.body.task);
+      assert.deepEqual(ofTask.map((e) => e.type), ['task.grant', 'credential.issue', 'task.revoke']);
+      for (const e of ofTask) assert.equal((e.data.onBehalfOf ?? e.data.act).sub, person.body.person.id, e.type);
       const bad = await tokenRequest(tw, agent, {
         grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
         subject_token: `${person.body.apiKey.slice(0, -2)}xx`,

@@ -131,6 +131,15 @@ for (const backend of BACKENDS) {
       assert.equal((await tw.admin('GET', '/v1/tasks?limit=abc')).body.error.code, 'INVALID_INPUT');
     });
 
+    it('refuses NUL characters in JSON and form bodies with INVALID_INPUT, not a store failure', async () => {
+      const json = await post('/v1/persons', JSON.stringify({ name: 'nul\u0000name', roles: ['viewer'] }), 'application/json');
+      assert.equal(json.status, 400);
+      assert.equal(codeOf(json), 'INVALID_INPUT');
+      const form = await post('/oauth/token', 'grant_type=client_credentials&purpose=a%00b&scope=x', 'application/x-www-form-urlencoded');
+      assert.equal(form.status, 400);
+      assert.equal(codeOf(form), 'INVALID_INPUT');
+    });
+
     it('keeps serving after all of the above', async () => {
       const res = await fetch(`${tw.url}/healthz`);
       assert.equal(res.status, 200);

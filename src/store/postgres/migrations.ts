@@ -1,0 +1,124 @@
+/**
+ * Versioned schema of the PostgreSQL store. Append only: a shipped migration is never edited, a
+ * change is a new version. Each runs in its own transaction together with its bookkeeping row,
+ * under an advisory lock held by the replica that migrates.
+ *
+ * Times are BIGINT milliseconds (they overflow INTEGER), JSON is JSONB so the database itself
+ * refuses text that is not JSON.
+ */
+export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: 'identity core',
+    sql: `
+      CREATE TABLE persons (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        email TEXT UNIQUE,
+        roles JSONB NOT NULL,
+        status TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+
+      CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        person_id TEXT NOT NULL REFERENCES persons(id),
+        label TEXT NOT NULL,
+        secret_hash TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        revoked_at BIGINT
+      );
+      CREATE INDEX api_keys_person ON api_keys(person_id);
+
+      CREATE TABLE agents (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        owner TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        risk_category TEXT NOT NULL,
+        status TEXT NOT NULL,
+        capabilities JSONB NOT NULL,
+        max_task_lifetime_sec BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+
+      CREATE TABLE agent_keys (
+        jkt TEXT PRIMARY KEY,
+        agent_id TEXT NOT NULL REFERENCES agents(id),
+        jwk JSONB NOT NULL,
+        alg TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        retired_at BIGINT
+      );
+      CREATE INDEX agent_keys_agent ON agent_keys(agent_id);
+
+      CREATE TABLE tasks (
+        id TEXT PRIMARY KEY,
+        agent_id TEXT NOT NULL REFERENCES agents(id),
+        purpose TEXT NOT NULL,
+        scope JSONB NOT NULL,
+        on_behalf_of JSONB,
+        ticket TEXT,
+        status TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        ended_at BIGINT,
+        end_reason TEXT
+      );
+      CREATE INDEX tasks_agent ON tasks(agent_id, created_at);
+      CREATE INDEX tasks_created ON tasks(created_at);
+
+      CREATE TABLE revocations (
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT,
+        lifted_at BIGINT,
+        PRIMARY KEY (kind, value)
+      );
+
+      CREATE TABLE one_time_values (
+        namespace TEXT NOT NULL,
+        key TEXT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        PRIMARY KEY (namespace, key)
+      );
+      CREATE INDEX one_time_values_expiry ON one_time_values(expires_at);
+
+      CREATE TABLE signing_keys (
+        kid TEXT PRIMARY KEY,
+        public_jwk JSONB NOT NULL,
+        created_at BIGINT NOT NULL,
+        retired_at BIGINT,
+        verify_until BIGINT
+      );
+
+      CREATE TABLE events (
+        seq BIGINT PRIMARY KEY,
+        time BIGINT NOT NULL,
+        type TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        actor JSONB NOT NULL,
+        subject TEXT,
+        data JSONB NOT NULL
+      );
+      CREATE INDEX events_type ON events(type, seq);
+      CREATE INDEX events_subject ON events(subject, seq);
+
+      -- Append-only: the event record refuses edits and deletions at the database itself.
+      -- TRUNCATE skips row triggers, so it gets a statement trigger of its own.
+      CREATE FUNCTION warden_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          RAISE EXCEPTION 'events are append-only';
+        END
+      $$;
+      CREATE TRIGGER events_no_update_or_delete BEFORE UPDATE OR DELETE ON events
+        FOR EACH ROW EXECUTE FUNCTION warden_events_append_only();
+      CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
+        FOR EACH STATEMENT EXECUTE FUNCTION warden_events_append_only();
+    `,
+  },
+];

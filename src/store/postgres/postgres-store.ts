@@ -1,0 +1,618 @@
+import pg from 'pg';
+import type { ClientConfig, CustomTypesConfig, PoolClient } from 'pg';
+import {
+  AgentKeySchema,
+  AgentSchema,
+  ApiKeyRecordSchema,
+  EventRecordSchema,
+  PersonSchema,
+  RevocationSchema,
+  SigningKeyRecordSchema,
+  TaskSchema,
+  type Agent,
+  type AgentId,
+  type AgentKey,
+  type AgentStatus,
+  type ApiKeyId,
+  type ApiKeyRecord,
+  type EventInput,
+  type EventRecord,
+  type Person,
+  type PersonId,
+  type Revocation,
+  type RevocationKind,
+  type SigningKeyRecord,
+  type Task,
+  type TaskId,
+  type TaskStatus,
+} from '../../domain/index.js';
+import { WardenError } from '../../errors/warden-error.js';
+import { parseRow } from '../rows.js';
+import type { Store } from '../store.js';
+import { POSTGRES_MIGRATIONS } from './migrations.js';
+
+type Row = Record<string, unknown>;
+
+/** The channel replicas LISTEN on for revocation changes. */
+export const REVOCATIONS_CHANNEL = 'warden_revocations';
+
+const UNIQUE_VIOLATION = '23505';
+const INT8_OID = 20;
+/** Session advisory lock key for migrations: ASCII "WARD", then 1 for "migrate". */
+const MIGRATION_LOCK = [0x57415244, 1] as const;
+const PURGE_INTERVAL_MS = 60_000;
+const RECONNECT_MIN_MS = 100;
+const RECONNECT_MAX_MS = 10_000;
+
+/**
+ * pg hands BIGINT over as a string because it may exceed 2^53. Our BIGINTs are millisecond
+ * times, counts and sequence numbers: safe ones become numbers; anything larger stays a string,
+ * so the row fails its schema (INTERNAL) instead of silently losing precision. Scoped to this
+ * store's connections rather than set globally on `pg.types`.
+ */
+const TYPES: CustomTypesConfig = {
+  getTypeParser: (oid, format) => {
+    if (oid !== INT8_OID || format === 'binary') return pg.types.getTypeParser(oid, format);
+    return (text: string) => {
+      const n = Number(text);
+      return Number.isSafeInteger(n) ? n : text;
+    };
+  },
+};
+
+const toPerson = (r: Row): Person =>
+  parseRow(PersonSchema, { id: r.id, name: r.name, email: r.email, roles: r.roles, status: r.status, createdAt: r.created_at }, 'persons');
+
+const toApiKey = (r: Row): ApiKeyRecord =>
+  parseRow(
+    ApiKeyRecordSchema,
+    { id: r.id, personId: r.person_id, label: r.label, secretHash: r.secret_hash, createdAt: r.created_at, revokedAt: r.revoked_at },
+    'api_keys',
+  );
+
+const toAgent = (r: Row): Agent =>
+  parseRow(
+    AgentSchema,
+    {
+      id: r.id,
+      name: r.name,
+      owner: r.owner,
+      purpose: r.purpose,
+      riskCategory: r.risk_category,
+      status: r.status,
+      capabilities: r.capabilities,
+      maxTaskLifetimeSec: r.max_task_lifetime_sec,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+    },
+    'agents',
+  );
+
+const toAgentKey = (r: Row): AgentKey =>
+  parseRow(
+    AgentKeySchema,
+    { agentId: r.agent_id, jkt: r.jkt, jwk: r.jwk, alg: r.alg, status: r.status, createdAt: r.created_at, retiredAt: r.retired_at },
+    'agent_keys',
+  );
+
+const toTask = (r: Row): Task =>
+  parseRow(
+    TaskSchema,
+    {
+      id: r.id,
+      agentId: r.agent_id,
+      purpose: r.purpose,
+      scope: r.scope,
+      onBehalfOf: r.on_behalf_of,
+      ticket: r.ticket,
+      status: r.status,
+      createdAt: r.created_at,
+      expiresAt: r.expires_at,
+      endedAt: r.ended_at,
+      endReason: r.end_reason,
+    },
+    'tasks',
+  );
+
+const toRevocation = (r: Row): Revocation =>
+  parseRow(
+    RevocationSchema,
+    { kind: r.kind, value: r.value, reason: r.reason, createdAt: r.created_at, expiresAt: r.expires_at, liftedAt: r.lifted_at },
+    'revocations',
+  );
+
+const toSigningKey = (r: Row): SigningKeyRecord =>
+  parseRow(
+    SigningKeyRecordSchema,
+    { kid: r.kid, publicJwk: r.public_jwk, createdAt: r.created_at, retiredAt: r.retired_at, verifyUntil: r.verify_until },
+    'signing_keys',
+  );
+
+const toEvent = (r: Row): EventRecord =>
+  parseRow(
+    EventRecordSchema,
+    { seq: r.seq, time: r.time, type: r.type, outcome: r.outcome, actor: r.actor, subject: r.subject, data: r.data },
+    'events',
+  );
+
+/** Maps driver errors to domain errors; SQL values stay in `cause` (server log), never in details. */
+function toStoreError(err: unknown): WardenError {
+  if (err instanceof WardenError) return err;
+  const code = typeof err === 'object' && err !== null && 'code' in err ? (err as { code: unknown }).code : undefined;
+  if (code === UNIQUE_VIOLATION) return new WardenError('CONFLICT', undefined, { cause: err });
+  return new WardenError('STORE_UNAVAILABLE', { store: 'postgres' }, { cause: err });
+}
+
+const json = (value: unknown): string => JSON.stringify(value);
+
+const INSERT_AGENT_KEY =
+  'INSERT INTO agent_keys (jkt, agent_id, jwk, alg, status, created_at, retired_at) VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7)';
+const agentKeyParams = (k: AgentKey): unknown[] => [k.jkt, k.agentId, json(k.jwk), k.alg, k.status, k.createdAt, k.retiredAt];
+
+/**
+ * The scale-out store: one PostgreSQL database shared by several Warden replicas. Every write
+ * that must not interleave across replicas is serialized inside the database (advisory locks,
+ * table locks, `ON CONFLICT`), never in this process.
+ */
+export class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  private readonly config: ClientConfig;
+  private readonly pool: pg.Pool;
+  private readonly listeners = new Set<() => void>();
+  private listener: NotificationListener | undefined;
+  private closing: Promise<void> | undefined;
+  private nextPurgeAt = Number.NEGATIVE_INFINITY;
+
+  /** @param connectionString a libpq-style URL, e.g. `postgres://warden@db:5432/warden`. */
+  constructor(connectionString: string) {
+    // Without a connect timeout a black-holed server would hang every call instead of failing.
+    this.config = { connectionString, types: TYPES, connectionTimeoutMillis: 10_000, application_name: 'warden' };
+    this.pool = new pg.Pool(this.config);
+    // An idle pooled connection that dies (server restart) is dropped by the pool; the next call
+    // reconnects or rejects with STORE_UNAVAILABLE. Unhandled, this event would crash the process.
+    this.pool.on('error', () => {});
+  }
+
+  private async query(sql: string, params: unknown[] = []): Promise<Row[]> {
+    try {
+      return (await this.pool.query<Row>(sql, params)).rows;
+    } catch (err) {
+      throw toStoreError(err);
+    }
+  }
+
+  /** Runs a write and resolves to how many rows it changed. */
+  private async execute(sql: string, params: unknown[]): Promise<number> {
+    try {
+      return (await this.pool.query(sql, params)).rowCount ?? 0;
+    } catch (err) {
+      throw toStoreError(err);
+    }
+  }
+
+  private async connect(): Promise<PoolClient> {
+    try {
+      return await this.pool.connect();
+    } catch (err) {
+      throw toStoreError(err);
+    }
+  }
+
+  private async transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      throw toStoreError(err);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async migrate(): Promise<{ applied: number[]; current: number }> {
+    const client = await this.connect();
+    let ok = false;
+    try {
+      // Session-level lock: replicas starting together apply each migration exactly once, and
+      // nobody reads the bookkeeping table while another replica is half way through.
+      await client.query('SELECT pg_advisory_lock($1, $2)', [...MIGRATION_LOCK]);
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS warden_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
+      );
+      const done = new Set((await client.query<Row>('SELECT version FROM warden_schema_migrations')).rows.map((r) => Number(r.version)));
+      const known = Math.max(...POSTGRES_MIGRATIONS.map((m) => m.version));
+      const newest = Math.max(0, ...done);
+      if (newest > known) {
+        throw new WardenError('INTERNAL', { reason: 'database schema is newer than this Warden', current: newest, known });
+      }
+      const applied: number[] = [];
+      for (const m of POSTGRES_MIGRATIONS) {
+        if (done.has(m.version)) continue;
+        await client.query('BEGIN');
+        await client.query(m.sql);
+        await client.query('INSERT INTO warden_schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+          m.version,
+          m.name,
+          Date.now(),
+        ]);
+        await client.query('COMMIT');
+        applied.push(m.version);
+      }
+      await client.query('SELECT pg_advisory_unlock($1, $2)', [...MIGRATION_LOCK]);
+      ok = true;
+      return { applied, current: Math.max(newest, ...applied) };
+    } catch (err) {
+      throw toStoreError(err);
+    } finally {
+      // On failure the connection is destroyed, not reused: that rolls back any open migration
+      // and releases the session lock even if the server no longer answers us.
+      client.release(!ok);
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      try {
+        await this.listener?.stop();
+        await this.pool.end();
+      } catch (err) {
+        throw toStoreError(err);
+      }
+    })();
+    return this.closing;
+  }
+
+  // People -------------------------------------------------------------------------------
+  async insertPerson(p: Person): Promise<void> {
+    await this.query('INSERT INTO persons (id, name, email, roles, status, created_at) VALUES ($1, $2, $3, $4::jsonb, $5, $6)', [
+      p.id,
+      p.name,
+      p.email,
+      json(p.roles),
+      p.status,
+      p.createdAt,
+    ]);
+  }
+
+  async getPerson(id: PersonId): Promise<Person | null> {
+    const [row] = await this.query('SELECT * FROM persons WHERE id = $1', [id]);
+    return row ? toPerson(row) : null;
+  }
+
+  async listPersons(): Promise<Person[]> {
+    return (await this.query('SELECT * FROM persons ORDER BY created_at, id')).map(toPerson);
+  }
+
+  async countPersons(): Promise<number> {
+    const [row] = await this.query('SELECT count(*) AS n FROM persons');
+    return Number(row?.n);
+  }
+
+  async insertApiKey(k: ApiKeyRecord): Promise<void> {
+    await this.query('INSERT INTO api_keys (id, person_id, label, secret_hash, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)', [
+      k.id,
+      k.personId,
+      k.label,
+      k.secretHash,
+      k.createdAt,
+      k.revokedAt,
+    ]);
+  }
+
+  async getApiKey(id: ApiKeyId): Promise<ApiKeyRecord | null> {
+    const [row] = await this.query('SELECT * FROM api_keys WHERE id = $1', [id]);
+    return row ? toApiKey(row) : null;
+  }
+
+  revokeApiKeysOf(personId: PersonId, at: number): Promise<number> {
+    return this.execute('UPDATE api_keys SET revoked_at = $1 WHERE person_id = $2 AND revoked_at IS NULL', [at, personId]);
+  }
+
+  // Agents -------------------------------------------------------------------------------
+  async insertAgent(a: Agent, keys: AgentKey[]): Promise<void> {
+    await this.transaction(async (c) => {
+      await c.query(
+        `INSERT INTO agents (id, name, owner, purpose, risk_category, status, capabilities, max_task_lifetime_sec, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10)`,
+        [a.id, a.name, a.owner, a.purpose, a.riskCategory, a.status, json(a.capabilities), a.maxTaskLifetimeSec, a.createdAt, a.updatedAt],
+      );
+      for (const k of keys) await c.query(INSERT_AGENT_KEY, agentKeyParams(k));
+    });
+  }
+
+  async getAgent(id: AgentId): Promise<Agent | null> {
+    const [row] = await this.query('SELECT * FROM agents WHERE id = $1', [id]);
+    return row ? toAgent(row) : null;
+  }
+
+  async getAgentByName(name: string): Promise<Agent | null> {
+    const [row] = await this.query('SELECT * FROM agents WHERE name = $1', [name]);
+    return row ? toAgent(row) : null;
+  }
+
+  async listAgents(filter: { status?: AgentStatus } = {}): Promise<Agent[]> {
+    const rows = filter.status
+      ? await this.query('SELECT * FROM agents WHERE status = $1 ORDER BY created_at, id', [filter.status])
+      : await this.query('SELECT * FROM agents ORDER BY created_at, id');
+    return rows.map(toAgent);
+  }
+
+  async setAgentStatus(id: AgentId, status: AgentStatus, at: number): Promise<Agent | null> {
+    const [row] = await this.query('UPDATE agents SET status = $1, updated_at = $2 WHERE id = $3 RETURNING *', [status, at, id]);
+    return row ? toAgent(row) : null;
+  }
+
+  async insertAgentKey(k: AgentKey): Promise<void> {
+    await this.query(INSERT_AGENT_KEY, agentKeyParams(k));
+  }
+
+  async listAgentKeys(agentId: AgentId): Promise<AgentKey[]> {
+    return (await this.query('SELECT * FROM agent_keys WHERE agent_id = $1 ORDER BY created_at, jkt', [agentId])).map(toAgentKey);
+  }
+
+  async getAgentKey(jkt: string): Promise<AgentKey | null> {
+    const [row] = await this.query('SELECT * FROM agent_keys WHERE jkt = $1', [jkt]);
+    return row ? toAgentKey(row) : null;
+  }
+
+  async retireAgentKey(agentId: AgentId, jkt: string, at: number): Promise<AgentKey | null> {
+    // One statement: the retired row if this call retired it, else the row as it already was.
+    const [row] = await this.query(
+      `WITH retired AS (
+         UPDATE agent_keys SET status = 'retired', retired_at = $3 WHERE agent_id = $1 AND jkt = $2 AND status = 'active' RETURNING *
+       )
+       SELECT * FROM retired
+       UNION ALL
+       SELECT * FROM agent_keys WHERE agent_id = $1 AND jkt = $2 AND NOT EXISTS (SELECT 1 FROM retired)`,
+      [agentId, jkt, at],
+    );
+    return row ? toAgentKey(row) : null;
+  }
+
+  // Tasks --------------------------------------------------------------------------------
+  async insertTask(t: Task): Promise<void> {
+    await this.query(
+      `INSERT INTO tasks (id, agent_id, purpose, scope, on_behalf_of, ticket, status, created_at, expires_at, ended_at, end_reason)
+       VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10, $11)`,
+      [
+        t.id,
+        t.agentId,
+        t.purpose,
+        json(t.scope),
+        t.onBehalfOf === null ? null : json(t.onBehalfOf),
+        t.ticket,
+        t.status,
+        t.createdAt,
+        t.expiresAt,
+        t.endedAt,
+        t.endReason,
+      ],
+    );
+  }
+
+  async getTask(id: TaskId): Promise<Task | null> {
+    const [row] = await this.query('SELECT * FROM tasks WHERE id = $1', [id]);
+    return row ? toTask(row) : null;
+  }
+
+  async listTasks(filter: { agentId?: AgentId; status?: TaskStatus; limit?: number } = {}): Promise<Task[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.agentId) {
+      params.push(filter.agentId);
+      where.push(`agent_id = $${params.length}`);
+    }
+    if (filter.status) {
+      params.push(filter.status);
+      where.push(`status = $${params.length}`);
+    }
+    params.push(Math.min(Math.max(filter.limit ?? 100, 1), 1000));
+    const sql = `SELECT * FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id LIMIT $${params.length}`;
+    return (await this.query(sql, params)).map(toTask);
+  }
+
+  async endTask(id: TaskId, status: Exclude<TaskStatus, 'active'>, reason: string, at: number): Promise<Task | null> {
+    const [row] = await this.query(
+      `WITH ended AS (
+         UPDATE tasks SET status = $2, end_reason = $3, ended_at = $4 WHERE id = $1 AND status = 'active' RETURNING *
+       )
+       SELECT * FROM ended
+       UNION ALL
+       SELECT * FROM tasks WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM ended)`,
+      [id, status, reason, at],
+    );
+    return row ? toTask(row) : null;
+  }
+
+  // Revocations --------------------------------------------------------------------------
+  async upsertRevocation(r: Revocation): Promise<void> {
+    await this.query(
+      `INSERT INTO revocations (kind, value, reason, created_at, expires_at, lifted_at) VALUES ($1, $2, $3, $4, $5, NULL)
+       ON CONFLICT (kind, value) DO UPDATE SET reason = EXCLUDED.reason, created_at = EXCLUDED.created_at,
+         expires_at = EXCLUDED.expires_at, lifted_at = NULL`,
+      [r.kind, r.value, r.reason, r.createdAt, r.expiresAt],
+    );
+  }
+
+  async liftRevocation(kind: RevocationKind, value: string, at: number): Promise<boolean> {
+    return (await this.execute('UPDATE revocations SET lifted_at = $1 WHERE kind = $2 AND value = $3 AND lifted_at IS NULL', [at, kind, value])) > 0;
+  }
+
+  async listActiveRevocations(now: number): Promise<Revocation[]> {
+    const rows = await this.query(
+      'SELECT * FROM revocations WHERE lifted_at IS NULL AND (expires_at IS NULL OR expires_at > $1) ORDER BY created_at, kind, value',
+      [now],
+    );
+    return rows.map(toRevocation);
+  }
+
+  // One-time values ----------------------------------------------------------------------
+  async rememberOnce(namespace: string, key: string, expiresAt: number, now: number): Promise<boolean> {
+    // Purged first and only now and then: expired rows are harmless (the upsert below reuses
+    // them), and a purge failing after the value was remembered would turn a retry into a replay.
+    if (now >= this.nextPurgeAt) {
+      await this.query('DELETE FROM one_time_values WHERE expires_at <= $1', [now]);
+      this.nextPurgeAt = now + PURGE_INTERVAL_MS;
+    }
+    // The conflicting row is locked by ON CONFLICT, so of several replicas racing on one key
+    // exactly one gets a row back; an expired entry is taken over with the new expiry.
+    const rows = await this.query(
+      `INSERT INTO one_time_values (namespace, key, expires_at) VALUES ($1, $2, $3)
+       ON CONFLICT (namespace, key) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE one_time_values.expires_at <= $4
+       RETURNING 1`,
+      [namespace, key, expiresAt, now],
+    );
+    return rows.length === 1;
+  }
+
+  // Signing keys -------------------------------------------------------------------------
+  async insertSigningKey(k: SigningKeyRecord): Promise<void> {
+    await this.query('INSERT INTO signing_keys (kid, public_jwk, created_at, retired_at, verify_until) VALUES ($1, $2::jsonb, $3, $4, $5)', [
+      k.kid,
+      json(k.publicJwk),
+      k.createdAt,
+      k.retiredAt,
+      k.verifyUntil,
+    ]);
+  }
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    return (await this.query('SELECT * FROM signing_keys ORDER BY created_at, kid')).map(toSigningKey);
+  }
+
+  async retireSigningKey(kid: string, at: number, verifyUntil: number): Promise<void> {
+    await this.query('UPDATE signing_keys SET retired_at = $1, verify_until = $2 WHERE kid = $3 AND retired_at IS NULL', [at, verifyUntil, kid]);
+  }
+
+  // Events -------------------------------------------------------------------------------
+  async appendEvent(e: EventInput, time: number): Promise<EventRecord> {
+    const seq = await this.transaction(async (c) => {
+      // EXCLUSIVE still lets readers in but queues every other appender, on any replica, until
+      // commit; max+1 taken after the lock sees the previous commit, so numbers have no gaps
+      // (a sequence would leave one behind on every rollback).
+      await c.query('LOCK TABLE events IN EXCLUSIVE MODE');
+      const res = await c.query<Row>(
+        `INSERT INTO events (seq, time, type, outcome, actor, subject, data)
+         SELECT coalesce(max(seq) + 1, 0), $1::bigint, $2::text, $3::text, $4::jsonb, $5::text, $6::jsonb FROM events
+         RETURNING seq`,
+        [time, e.type, e.outcome, json(e.actor), e.subject, json(e.data)],
+      );
+      return Number(res.rows[0]?.seq);
+    });
+    return { type: e.type, outcome: e.outcome, actor: e.actor, subject: e.subject, data: e.data, seq, time };
+  }
+
+  async listEvents(filter: { afterSeq?: number; type?: string; subject?: string; limit?: number } = {}): Promise<EventRecord[]> {
+    const params: unknown[] = [filter.afterSeq ?? -1];
+    const where = ['seq > $1'];
+    if (filter.type) {
+      params.push(filter.type);
+      where.push(`type = $${params.length}`);
+    }
+    if (filter.subject) {
+      params.push(filter.subject);
+      where.push(`subject = $${params.length}`);
+    }
+    params.push(Math.min(Math.max(filter.limit ?? 1000, 1), 10_000));
+    const rows = await this.query(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT $${params.length}`, params);
+    return rows.map(toEvent);
+  }
+
+  // Change notification ------------------------------------------------------------------
+  async notifyRevocationsChanged(): Promise<void> {
+    await this.query(`NOTIFY ${REVOCATIONS_CHANNEL}`);
+  }
+
+  /**
+   * Subscribes to revocation changes from every replica. The first subscription opens a
+   * dedicated LISTEN connection, which reconnects with backoff when it drops. Listeners are
+   * also called each time that connection (re)starts listening, because a NOTIFY sent while
+   * nobody listened is lost: a spurious reload is cheap, a missed revocation is not.
+   * Listeners must not throw; each is called on its own microtask.
+   */
+  onRevocationsChanged(listener: () => void): void {
+    if (this.closing) return;
+    this.listeners.add(listener);
+    this.listener ??= new NotificationListener(this.config, REVOCATIONS_CHANNEL, () => {
+      for (const l of this.listeners) queueMicrotask(l);
+    });
+  }
+}
+
+/** One `LISTEN` connection kept alive across server restarts and network drops. */
+class NotificationListener {
+  private client: pg.Client | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private delay = RECONNECT_MIN_MS;
+  private stopped = false;
+
+  constructor(
+    private readonly config: ClientConfig,
+    private readonly channel: string,
+    private readonly onChange: () => void,
+  ) {
+    void this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    this.timer = undefined;
+    if (this.stopped) return;
+    // TCP keep-alive: an idle LISTEN connection silently cut by the network would otherwise
+    // never report an error, and revocations would stop arriving without anyone noticing.
+    const client = new pg.Client({ ...this.config, keepAlive: true, keepAliveInitialDelayMillis: 10_000, application_name: 'warden-listener' });
+    this.client = client;
+    let failed = false;
+    const fail = (): void => {
+      if (failed) return;
+      failed = true;
+      if (this.client === client) this.client = undefined;
+      client.end().catch(() => {});
+      this.retry();
+    };
+    client.on('error', fail);
+    client.on('end', fail);
+    client.on('notification', (msg) => {
+      if (msg.channel === this.channel) this.onChange();
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${this.channel}`);
+    } catch {
+      fail();
+      return;
+    }
+    if (this.stopped) {
+      // stop() ran while we were connecting: this connection must not outlive it.
+      await client.end().catch(() => {});
+      return;
+    }
+    if (failed) return;
+    this.delay = RECONNECT_MIN_MS;
+    this.onChange();
+  }
+
+  private retry(): void {
+    if (this.stopped || this.timer) return;
+    const wait = this.delay / 2 + Math.random() * (this.delay / 2);
+    this.delay = Math.min(this.delay * 2, RECONNECT_MAX_MS);
+    this.timer = setTimeout(() => void this.connect(), wait);
+    // A pending reconnect alone should not keep a process alive that is otherwise done.
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => {});
+  }
+}

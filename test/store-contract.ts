@@ -1,0 +1,673 @@
+import * as assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import {
+  AgentIdSchema,
+  AgentKeySchema,
+  AgentSchema,
+  ApiKeyIdSchema,
+  ApiKeyRecordSchema,
+  EventInputSchema,
+  PersonIdSchema,
+  PersonSchema,
+  RevocationSchema,
+  SigningKeyRecordSchema,
+  TaskIdSchema,
+  TaskSchema,
+  type Agent,
+  type AgentId,
+  type AgentKey,
+  type ApiKeyRecord,
+  type EventInput,
+  type Person,
+  type PersonId,
+  type Revocation,
+  type SigningKeyRecord,
+  type Task,
+} from '../src/domain/index.js';
+import type { ErrorCode } from '../src/errors/registry.js';
+import { WardenError } from '../src/errors/warden-error.js';
+import type { Store } from '../src/store/store.js';
+import { randomId } from '../src/util/id-generator.js';
+
+/** A store under test and how to throw it away (close it, delete its file or database). */
+export interface StoreHandle {
+  store: Store;
+  cleanup: () => Promise<void>;
+}
+
+/**
+ * Access to the database behind the adapter's back, for the contracts only a tamperer can
+ * test. Each adapter's test file implements it with its own driver.
+ */
+export interface RawAccess<H extends StoreHandle> {
+  /** Overwrites the agent's capabilities column with something that is not a list of capabilities. */
+  corruptAgentCapabilities(handle: H, id: AgentId): Promise<void>;
+  /** Tries to change event `seq` in place; resolves only if the database let it. */
+  updateEvent(handle: H, seq: number): Promise<void>;
+  /** Tries to delete event `seq`; resolves only if the database let it. */
+  deleteEvent(handle: H, seq: number): Promise<void>;
+  /** Records that schema `version` was applied, as a newer Warden would. */
+  recordSchemaVersion(handle: H, version: number): Promise<void>;
+}
+
+/** A time past 2^31 ms, so a 32-bit column anywhere would show. */
+const T0 = Date.UTC(2026, 0, 1);
+const b64u = (bytes: number): string => randomBytes(bytes).toString('base64url');
+const suffix = (): string => randomBytes(4).toString('hex');
+
+const newPerson = (over: Partial<Person> = {}): Person =>
+  PersonSchema.parse({
+    id: PersonIdSchema.parse(randomId('prs')),
+    name: 'Ada Lovelace',
+    email: `ada-${suffix()}@example.com`,
+    roles: ['admin', 'approver'],
+    status: 'active',
+    createdAt: T0,
+    ...over,
+  });
+
+const newApiKey = (personId: PersonId, over: Partial<ApiKeyRecord> = {}): ApiKeyRecord =>
+  ApiKeyRecordSchema.parse({
+    id: ApiKeyIdSchema.parse(randomId('key')),
+    personId,
+    label: 'laptop',
+    secretHash: b64u(32),
+    createdAt: T0,
+    revokedAt: null,
+    ...over,
+  });
+
+const newAgent = (over: Partial<Agent> = {}): Agent =>
+  AgentSchema.parse({
+    id: AgentIdSchema.parse(randomId('agt')),
+    name: `agent-${suffix()}`,
+    owner: 'ada@example.com',
+    purpose: 'Triage support tickets',
+    riskCategory: 'limited',
+    status: 'active',
+    capabilities: ['github.create_issue', 'http:crm/**'],
+    maxTaskLifetimeSec: 3600,
+    createdAt: T0,
+    updatedAt: T0,
+    ...over,
+  });
+
+const newKey = (agentId: AgentId, over: Partial<AgentKey> = {}): AgentKey =>
+  AgentKeySchema.parse({
+    agentId,
+    jkt: b64u(32),
+    jwk: { kty: 'OKP', crv: 'Ed25519', x: b64u(32) },
+    alg: 'EdDSA',
+    status: 'active',
+    createdAt: T0,
+    retiredAt: null,
+    ...over,
+  });
+
+const newTask = (agentId: AgentId, over: Partial<Task> = {}): Task =>
+  TaskSchema.parse({
+    id: TaskIdSchema.parse(randomId('tsk')),
+    agentId,
+    purpose: 'Close stale issues',
+    scope: ['github.create_issue'],
+    onBehalfOf: { sub: 'prs_0123456789abcdefghijklmn', iss: 'warden', name: 'Ada', email: 'ada@example.com' },
+    ticket: 'OPS-42',
+    status: 'active',
+    createdAt: T0,
+    expiresAt: T0 + 600_000,
+    endedAt: null,
+    endReason: null,
+    ...over,
+  });
+
+const newRevocation = (over: Partial<Revocation> = {}): Revocation =>
+  RevocationSchema.parse({
+    kind: 'token',
+    value: `tok_${suffix()}`,
+    reason: 'leaked',
+    createdAt: T0,
+    expiresAt: T0 + 3_600_000,
+    liftedAt: null,
+    ...over,
+  });
+
+const newSigningKey = (over: Partial<SigningKeyRecord> = {}): SigningKeyRecord =>
+  SigningKeyRecordSchema.parse({
+    kid: b64u(16),
+    publicJwk: { kty: 'OKP', crv: 'Ed25519', x: b64u(32), use: 'sig', alg: 'EdDSA' },
+    createdAt: T0,
+    retiredAt: null,
+    verifyUntil: null,
+    ...over,
+  });
+
+const newEvent = (over: Partial<EventInput> = {}): EventInput =>
+  EventInputSchema.parse({
+    type: 'agent.create',
+    outcome: 'success',
+    actor: { kind: 'person', id: 'prs_0123456789abcdefghijklmn' },
+    subject: 'agt_0123456789abcdefghijklmn',
+    data: { name: 'triage', nested: { list: [1, 'two', null, true] } },
+    ...over,
+  });
+
+async function rejectsWithCode(promise: Promise<unknown>, code: ErrorCode): Promise<WardenError> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof WardenError, `expected a WardenError, got ${String(err)}`);
+    assert.equal(err.code, code);
+    return err;
+  }
+  assert.fail(`expected a rejection with ${code}`);
+}
+
+const byKey = <T>(key: (t: T) => string) => (a: T, b: T) => key(a).localeCompare(key(b));
+
+/**
+ * Registers the one contract suite every `Store` adapter must pass (see `src/store/store.ts`).
+ * Each test gets a store of its own from `makeStore`, migrates it, and calls `cleanup` after.
+ * Tests that need to tamper with the database are skipped when `raw` is not given.
+ */
+export function storeContract<H extends StoreHandle>(name: string, makeStore: () => Promise<H>, raw?: RawAccess<H>): void {
+  let handle: H | undefined;
+  const current = (): H => {
+    if (!handle) throw new Error('no store: used outside a test');
+    return handle;
+  };
+  const withRaw = raw ? {} : { skip: 'this adapter gave no raw database access' };
+  const rawAccess = (): RawAccess<H> => {
+    if (!raw) throw new Error('unreachable: test is skipped without raw access');
+    return raw;
+  };
+
+  /** Gives each test of the enclosing group a fresh store, migrated unless told otherwise. */
+  const freshStore = (opts: { migrate: boolean } = { migrate: true }): void => {
+    beforeEach(async () => {
+      handle = await makeStore();
+      if (opts.migrate) await handle.store.migrate();
+    });
+    afterEach(async () => {
+      const h = handle;
+      handle = undefined;
+      await h?.cleanup();
+    });
+  };
+  const store = (): Store => current().store;
+
+  describe(`${name}: store contract`, () => {
+    describe('migrate', () => {
+      freshStore({ migrate: false });
+
+      it('applies every migration to an empty database and reports the version reached', async () => {
+        const res = await store().migrate();
+        assert.ok(res.applied.length > 0);
+        assert.deepEqual(res.applied, [...res.applied].sort((a, b) => a - b));
+        assert.equal(res.current, res.applied.at(-1));
+      });
+
+      it('applies nothing and keeps the data when run a second time', async () => {
+        const first = await store().migrate();
+        const p = newPerson();
+        await store().insertPerson(p);
+        const second = await store().migrate();
+        assert.deepEqual(second, { applied: [], current: first.current });
+        assert.deepEqual(await store().getPerson(p.id), p);
+      });
+
+      it('refuses with INTERNAL a database whose schema is newer than the code', withRaw, async () => {
+        const { current: version } = await store().migrate();
+        await rawAccess().recordSchemaVersion(current(), version + 1);
+        await rejectsWithCode(store().migrate(), 'INTERNAL');
+      });
+    });
+
+    describe('persons and API keys', () => {
+      freshStore();
+
+      it('round-trips a person', async () => {
+        const p = newPerson();
+        await store().insertPerson(p);
+        assert.deepEqual(await store().getPerson(p.id), p);
+      });
+
+      it('resolves null for an unknown person', async () => {
+        assert.equal(await store().getPerson(PersonIdSchema.parse(randomId('prs'))), null);
+      });
+
+      it('lists persons oldest first and counts them', async () => {
+        assert.equal(await store().countPersons(), 0);
+        const older = newPerson({ createdAt: T0 });
+        const newer = newPerson({ createdAt: T0 + 1, email: null, roles: [], status: 'disabled' });
+        await store().insertPerson(newer);
+        await store().insertPerson(older);
+        assert.deepEqual(await store().listPersons(), [older, newer]);
+        assert.equal(await store().countPersons(), 2);
+      });
+
+      it('rejects a second person with the same email with CONFLICT', async () => {
+        const p = newPerson();
+        await store().insertPerson(p);
+        const err = await rejectsWithCode(store().insertPerson(newPerson({ email: p.email })), 'CONFLICT');
+        assert.ok(!JSON.stringify(err.details ?? {}).includes(String(p.email)), 'error details must not carry SQL values');
+        assert.equal(await store().countPersons(), 1);
+      });
+
+      it('accepts several persons without an email', async () => {
+        await store().insertPerson(newPerson({ email: null }));
+        await store().insertPerson(newPerson({ email: null }));
+        assert.equal(await store().countPersons(), 2);
+      });
+
+      it('round-trips an API key, revoked or not', async () => {
+        const p = newPerson();
+        await store().insertPerson(p);
+        const live = newApiKey(p.id);
+        const revoked = newApiKey(p.id, { revokedAt: T0 + 5 });
+        await store().insertApiKey(live);
+        await store().insertApiKey(revoked);
+        assert.deepEqual(await store().getApiKey(live.id), live);
+        assert.deepEqual(await store().getApiKey(revoked.id), revoked);
+        assert.equal(await store().getApiKey(ApiKeyIdSchema.parse(randomId('key'))), null);
+      });
+
+      it('revokes only the live keys of one person and resolves to how many', async () => {
+        const p = newPerson();
+        const other = newPerson();
+        await store().insertPerson(p);
+        await store().insertPerson(other);
+        const a = newApiKey(p.id);
+        const b = newApiKey(p.id);
+        const old = newApiKey(p.id, { revokedAt: T0 + 1 });
+        const theirs = newApiKey(other.id);
+        for (const k of [a, b, old, theirs]) await store().insertApiKey(k);
+
+        assert.equal(await store().revokeApiKeysOf(p.id, T0 + 9), 2);
+        assert.equal((await store().getApiKey(a.id))?.revokedAt, T0 + 9);
+        assert.equal((await store().getApiKey(b.id))?.revokedAt, T0 + 9);
+        assert.equal((await store().getApiKey(old.id))?.revokedAt, T0 + 1);
+        assert.equal((await store().getApiKey(theirs.id))?.revokedAt, null);
+        assert.equal(await store().revokeApiKeysOf(p.id, T0 + 10), 0);
+      });
+    });
+
+    describe('agents and agent keys', () => {
+      freshStore();
+
+      it('round-trips an agent with its keys, by id and by name', async () => {
+        const a = newAgent();
+        const k1 = newKey(a.id, { createdAt: T0 });
+        const k2 = newKey(a.id, { createdAt: T0 + 1, alg: 'ES256', jwk: { kty: 'EC', crv: 'P-256', x: b64u(32), y: b64u(32) } });
+        await store().insertAgent(a, [k2, k1]);
+        assert.deepEqual(await store().getAgent(a.id), a);
+        assert.deepEqual(await store().getAgentByName(a.name), a);
+        assert.deepEqual(await store().listAgentKeys(a.id), [k1, k2]);
+        assert.deepEqual(await store().getAgentKey(k2.jkt), k2);
+      });
+
+      it('resolves null for an unknown agent, name or key', async () => {
+        assert.equal(await store().getAgent(AgentIdSchema.parse(randomId('agt'))), null);
+        assert.equal(await store().getAgentByName('no-such-agent'), null);
+        assert.equal(await store().getAgentKey(b64u(32)), null);
+        assert.deepEqual(await store().listAgentKeys(AgentIdSchema.parse(randomId('agt'))), []);
+      });
+
+      it('rejects a second agent with the same name with CONFLICT and stores none of its keys', async () => {
+        const a = newAgent();
+        await store().insertAgent(a, [newKey(a.id)]);
+        const twin = newAgent({ name: a.name });
+        const twinKey = newKey(twin.id);
+        const err = await rejectsWithCode(store().insertAgent(twin, [twinKey]), 'CONFLICT');
+        assert.ok(!JSON.stringify(err.details ?? {}).includes(a.name), 'error details must not carry SQL values');
+        assert.equal(await store().getAgent(twin.id), null);
+        assert.equal(await store().getAgentKey(twinKey.jkt), null);
+      });
+
+      it('rejects an agent whose key thumbprint is taken with CONFLICT and stores nothing of it', async () => {
+        const a = newAgent();
+        const k = newKey(a.id);
+        await store().insertAgent(a, [k]);
+        const b = newAgent();
+        const fresh = newKey(b.id);
+        await rejectsWithCode(store().insertAgent(b, [fresh, newKey(b.id, { jkt: k.jkt })]), 'CONFLICT');
+        assert.equal(await store().getAgent(b.id), null);
+        assert.equal(await store().getAgentByName(b.name), null);
+        assert.equal(await store().getAgentKey(fresh.jkt), null);
+        assert.deepEqual(await store().getAgentKey(k.jkt), k);
+      });
+
+      it('rejects an agent listing the same thumbprint twice with CONFLICT and stores nothing', async () => {
+        const a = newAgent();
+        const k = newKey(a.id);
+        await rejectsWithCode(store().insertAgent(a, [k, { ...k, createdAt: T0 + 1 }]), 'CONFLICT');
+        assert.equal(await store().getAgent(a.id), null);
+        assert.deepEqual(await store().listAgents(), []);
+      });
+
+      it('rejects a thumbprint held by a retired agent with CONFLICT', async () => {
+        const a = newAgent();
+        const k = newKey(a.id);
+        await store().insertAgent(a, [k]);
+        await store().retireAgentKey(a.id, k.jkt, T0 + 1);
+        await store().setAgentStatus(a.id, 'retired', T0 + 2);
+        const b = newAgent();
+        await rejectsWithCode(store().insertAgent(b, [newKey(b.id, { jkt: k.jkt })]), 'CONFLICT');
+        await store().insertAgent(b, []);
+        await rejectsWithCode(store().insertAgentKey(newKey(b.id, { jkt: k.jkt })), 'CONFLICT');
+        assert.deepEqual(await store().listAgentKeys(b.id), []);
+      });
+
+      it('adds a key to an agent and rejects a taken thumbprint with CONFLICT', async () => {
+        const a = newAgent();
+        const first = newKey(a.id);
+        await store().insertAgent(a, [first]);
+        const second = newKey(a.id, { createdAt: T0 + 1 });
+        await store().insertAgentKey(second);
+        assert.deepEqual(await store().listAgentKeys(a.id), [first, second]);
+        await rejectsWithCode(store().insertAgentKey(newKey(a.id, { jkt: second.jkt, createdAt: T0 + 2 })), 'CONFLICT');
+        assert.deepEqual(await store().listAgentKeys(a.id), [first, second]);
+      });
+
+      it('lists agents oldest first, optionally only those of one status', async () => {
+        const a = newAgent({ createdAt: T0 });
+        const b = newAgent({ createdAt: T0 + 1, status: 'suspended' });
+        const c = newAgent({ createdAt: T0 + 2, riskCategory: 'high', capabilities: [] });
+        for (const x of [c, a, b]) await store().insertAgent(x, []);
+        assert.deepEqual(await store().listAgents(), [a, b, c]);
+        assert.deepEqual(await store().listAgents({ status: 'active' }), [a, c]);
+        assert.deepEqual(await store().listAgents({ status: 'suspended' }), [b]);
+        assert.deepEqual(await store().listAgents({ status: 'retired' }), []);
+      });
+
+      it('sets an agent status and resolves to the updated agent, or null for an unknown agent', async () => {
+        const a = newAgent();
+        await store().insertAgent(a, []);
+        const suspended = await store().setAgentStatus(a.id, 'suspended', T0 + 5);
+        assert.deepEqual(suspended, { ...a, status: 'suspended', updatedAt: T0 + 5 });
+        assert.deepEqual(await store().getAgent(a.id), suspended);
+        assert.equal(await store().setAgentStatus(AgentIdSchema.parse(randomId('agt')), 'active', T0), null);
+      });
+
+      it('retires an agent key and resolves to it', async () => {
+        const a = newAgent();
+        const k = newKey(a.id);
+        await store().insertAgent(a, [k]);
+        const retired = await store().retireAgentKey(a.id, k.jkt, T0 + 7);
+        assert.deepEqual(retired, { ...k, status: 'retired', retiredAt: T0 + 7 });
+        assert.deepEqual(await store().getAgentKey(k.jkt), retired);
+      });
+
+      it('keeps the first retirement time when a retired key is retired again', async () => {
+        const a = newAgent();
+        const k = newKey(a.id);
+        await store().insertAgent(a, [k]);
+        await store().retireAgentKey(a.id, k.jkt, T0 + 7);
+        assert.deepEqual(await store().retireAgentKey(a.id, k.jkt, T0 + 8), { ...k, status: 'retired', retiredAt: T0 + 7 });
+      });
+
+      it('resolves null when retiring an unknown key or a key of another agent, which stays active', async () => {
+        const a = newAgent();
+        const b = newAgent();
+        const bk = newKey(b.id);
+        await store().insertAgent(a, []);
+        await store().insertAgent(b, [bk]);
+        assert.equal(await store().retireAgentKey(a.id, b64u(32), T0 + 1), null);
+        assert.equal(await store().retireAgentKey(a.id, bk.jkt, T0 + 1), null);
+        assert.deepEqual(await store().getAgentKey(bk.jkt), bk);
+      });
+    });
+
+    describe('tasks', () => {
+      freshStore();
+      const insertAgent = async (): Promise<Agent> => {
+        const a = newAgent();
+        await store().insertAgent(a, []);
+        return a;
+      };
+
+      it('round-trips a task, with and without someone it acts for', async () => {
+        const a = await insertAgent();
+        const full = newTask(a.id);
+        const bare = newTask(a.id, { onBehalfOf: null, ticket: null });
+        const minimal = newTask(a.id, { onBehalfOf: { sub: 'user-7', iss: 'https://idp.example.com' } });
+        const ended = newTask(a.id, { status: 'completed', endedAt: T0 + 9, endReason: 'done' });
+        for (const t of [full, bare, minimal, ended]) await store().insertTask(t);
+        for (const t of [full, bare, minimal, ended]) assert.deepEqual(await store().getTask(t.id), t);
+      });
+
+      it('resolves null for an unknown task', async () => {
+        assert.equal(await store().getTask(TaskIdSchema.parse(randomId('tsk'))), null);
+      });
+
+      it('lists tasks newest first, filtered by agent and status, up to the limit', async () => {
+        const a = await insertAgent();
+        const b = await insertAgent();
+        const t1 = newTask(a.id, { createdAt: T0 + 1 });
+        const t2 = newTask(a.id, { createdAt: T0 + 2, status: 'completed', endedAt: T0 + 5, endReason: 'done' });
+        const t3 = newTask(a.id, { createdAt: T0 + 3 });
+        const t4 = newTask(b.id, { createdAt: T0 + 4, status: 'completed', endedAt: T0 + 6, endReason: 'done' });
+        for (const t of [t2, t4, t1, t3]) await store().insertTask(t);
+
+        assert.deepEqual(await store().listTasks(), [t4, t3, t2, t1]);
+        assert.deepEqual(await store().listTasks({ agentId: a.id }), [t3, t2, t1]);
+        assert.deepEqual(await store().listTasks({ agentId: a.id, status: 'active' }), [t3, t1]);
+        assert.deepEqual(await store().listTasks({ status: 'completed' }), [t4, t2]);
+        assert.deepEqual(await store().listTasks({ agentId: a.id, limit: 2 }), [t3, t2]);
+        assert.deepEqual(await store().listTasks({ agentId: b.id, status: 'active' }), []);
+      });
+
+      it('ends an active task and resolves to it as it now is', async () => {
+        const a = await insertAgent();
+        const t = newTask(a.id);
+        await store().insertTask(t);
+        const ended = await store().endTask(t.id, 'revoked', 'agent suspended', T0 + 11);
+        assert.deepEqual(ended, { ...t, status: 'revoked', endedAt: T0 + 11, endReason: 'agent suspended' });
+        assert.deepEqual(await store().getTask(t.id), ended);
+      });
+
+      it('returns a task that has already ended unchanged', async () => {
+        const a = await insertAgent();
+        const t = newTask(a.id);
+        await store().insertTask(t);
+        const first = await store().endTask(t.id, 'completed', 'done', T0 + 11);
+        assert.deepEqual(await store().endTask(t.id, 'revoked', 'too late', T0 + 12), first);
+        assert.deepEqual(await store().getTask(t.id), first);
+      });
+
+      it('resolves null when ending an unknown task', async () => {
+        assert.equal(await store().endTask(TaskIdSchema.parse(randomId('tsk')), 'completed', 'done', T0), null);
+      });
+    });
+
+    describe('revocations', () => {
+      freshStore();
+      const sorted = (rs: Revocation[]) => [...rs].sort(byKey((r) => `${r.kind}:${r.value}`));
+
+      it('lists every revocation neither lifted nor expired', async () => {
+        const forever = newRevocation({ kind: 'agent', value: randomId('agt'), expiresAt: null, reason: 'suspended' });
+        const later = newRevocation({ kind: 'key', expiresAt: T0 + 1000 });
+        const expired = newRevocation({ expiresAt: T0 - 1 });
+        const lifted = newRevocation({ kind: 'task', value: randomId('tsk') });
+        for (const r of [forever, later, expired, lifted]) await store().upsertRevocation(r);
+        assert.equal(await store().liftRevocation(lifted.kind, lifted.value, T0 + 1), true);
+
+        assert.deepEqual(sorted(await store().listActiveRevocations(T0)), sorted([forever, later]));
+        assert.deepEqual(await store().listActiveRevocations(T0 + 2000), [forever]);
+      });
+
+      it('lifts an active revocation once, and resolves false for one not active', async () => {
+        const r = newRevocation({ kind: 'agent', value: randomId('agt'), expiresAt: null });
+        await store().upsertRevocation(r);
+        assert.equal(await store().liftRevocation('agent', r.value, T0 + 1), true);
+        assert.equal(await store().liftRevocation('agent', r.value, T0 + 2), false);
+        assert.equal(await store().liftRevocation('agent', randomId('agt'), T0 + 2), false);
+        assert.equal(await store().liftRevocation('token', r.value, T0 + 2), false);
+        assert.deepEqual(await store().listActiveRevocations(T0), []);
+      });
+
+      it('re-activates a lifted revocation with the new reason and expiry', async () => {
+        const r = newRevocation({ kind: 'agent', value: randomId('agt'), expiresAt: null, reason: 'first' });
+        await store().upsertRevocation(r);
+        await store().liftRevocation('agent', r.value, T0 + 1);
+        const again = { ...r, reason: 'second', createdAt: T0 + 2, expiresAt: T0 + 5000 };
+        await store().upsertRevocation(again);
+        assert.deepEqual(await store().listActiveRevocations(T0 + 3), [again]);
+      });
+
+      it('updates an active revocation in place rather than adding a second one', async () => {
+        const r = newRevocation();
+        await store().upsertRevocation(r);
+        const extended = { ...r, expiresAt: T0 + 9_000_000 };
+        await store().upsertRevocation(extended);
+        assert.deepEqual(await store().listActiveRevocations(T0), [extended]);
+      });
+    });
+
+    describe('one-time values', () => {
+      freshStore();
+
+      it('remembers a value once: the second time before expiry resolves false', async () => {
+        assert.equal(await store().rememberOnce('assertion', 'jti-1', T0 + 1000, T0), true);
+        assert.equal(await store().rememberOnce('assertion', 'jti-1', T0 + 1000, T0 + 1), false);
+        assert.equal(await store().rememberOnce('assertion', 'jti-1', T0 + 5000, T0 + 999), false);
+      });
+
+      it('accepts the value again once expired, and then holds it until its new expiry', async () => {
+        assert.equal(await store().rememberOnce('assertion', 'jti-1', T0 + 1000, T0), true);
+        assert.equal(await store().rememberOnce('assertion', 'jti-1', T0 + 3000, T0 + 1001), true);
+        assert.equal(await store().rememberOnce('assertion', 'jti-1', T0 + 3000, T0 + 2000), false);
+        assert.equal(await store().rememberOnce('assertion', 'jti-1', T0 + 9000, T0 + 3001), true);
+      });
+
+      it('keeps namespaces and keys independent', async () => {
+        assert.equal(await store().rememberOnce('assertion', 'jti-1', T0 + 1000, T0), true);
+        assert.equal(await store().rememberOnce('dpop', 'jti-1', T0 + 1000, T0), true);
+        assert.equal(await store().rememberOnce('assertion', 'jti-2', T0 + 1000, T0), true);
+        assert.equal(await store().rememberOnce('dpop', 'jti-1', T0 + 1000, T0), false);
+      });
+
+      it('lets exactly one of many concurrent calls for the same value succeed', async () => {
+        const results = await Promise.all(Array.from({ length: 12 }, () => store().rememberOnce('assertion', 'race', T0 + 1000, T0)));
+        assert.equal(results.filter(Boolean).length, 1);
+      });
+    });
+
+    describe('signing keys', () => {
+      freshStore();
+
+      it('round-trips signing keys, listed oldest first', async () => {
+        const older = newSigningKey({ createdAt: T0 });
+        const newer = newSigningKey({ createdAt: T0 + 1, retiredAt: T0 + 2, verifyUntil: T0 + 3 });
+        await store().insertSigningKey(newer);
+        await store().insertSigningKey(older);
+        assert.deepEqual(await store().listSigningKeys(), [older, newer]);
+      });
+
+      it('retires a signing key with the time until which its tokens verify', async () => {
+        const k = newSigningKey();
+        const other = newSigningKey({ createdAt: T0 + 1 });
+        await store().insertSigningKey(k);
+        await store().insertSigningKey(other);
+        await store().retireSigningKey(k.kid, T0 + 10, T0 + 900_000);
+        assert.deepEqual(await store().listSigningKeys(), [{ ...k, retiredAt: T0 + 10, verifyUntil: T0 + 900_000 }, other]);
+      });
+
+      it('keeps the first retirement when a retired signing key is retired again', async () => {
+        const k = newSigningKey();
+        await store().insertSigningKey(k);
+        await store().retireSigningKey(k.kid, T0 + 10, T0 + 900_000);
+        await store().retireSigningKey(k.kid, T0 + 20, T0 + 999_000);
+        assert.deepEqual(await store().listSigningKeys(), [{ ...k, retiredAt: T0 + 10, verifyUntil: T0 + 900_000 }]);
+      });
+    });
+
+    describe('events', () => {
+      freshStore();
+
+      it('numbers events 0, 1, 2 and reads them back as appended', async () => {
+        const inputs = [newEvent(), newEvent({ type: 'agent.suspend', outcome: 'denied', subject: null, data: {} }), newEvent()];
+        const records = [];
+        for (const [i, e] of inputs.entries()) records.push(await store().appendEvent(e, T0 + i));
+        assert.deepEqual(
+          records.map((r) => r.seq),
+          [0, 1, 2],
+        );
+        assert.deepEqual(records, inputs.map((e, i) => ({ ...e, seq: i, time: T0 + i })));
+        assert.deepEqual(await store().listEvents(), records);
+      });
+
+      it('gives 20 concurrent appends the numbers 0 to 19 without gaps or repeats', async () => {
+        const records = await Promise.all(Array.from({ length: 20 }, (_, i) => store().appendEvent(newEvent({ data: { i } }), T0 + i)));
+        assert.deepEqual(
+          records.map((r) => r.seq).sort((a, b) => a - b),
+          Array.from({ length: 20 }, (_, i) => i),
+        );
+        const listed = await store().listEvents();
+        assert.deepEqual(listed, [...records].sort((a, b) => a.seq - b.seq));
+      });
+
+      it('filters events by position, type and subject, up to the limit', async () => {
+        const a = 'agt_aaaaaaaaaaaaaaaaaaaaaaaa';
+        const b = 'agt_bbbbbbbbbbbbbbbbbbbbbbbb';
+        await store().appendEvent(newEvent({ type: 'agent.create', subject: a }), T0);
+        await store().appendEvent(newEvent({ type: 'agent.suspend', subject: a }), T0 + 1);
+        await store().appendEvent(newEvent({ type: 'agent.create', subject: b }), T0 + 2);
+        await store().appendEvent(newEvent({ type: 'task.grant', subject: null }), T0 + 3);
+        const seqs = async (filter: Parameters<Store['listEvents']>[0]) => (await store().listEvents(filter)).map((e) => e.seq);
+
+        assert.deepEqual(await seqs({ afterSeq: 1 }), [2, 3]);
+        assert.deepEqual(await seqs({ type: 'agent.create' }), [0, 2]);
+        assert.deepEqual(await seqs({ subject: a }), [0, 1]);
+        assert.deepEqual(await seqs({ type: 'agent.create', subject: a }), [0]);
+        assert.deepEqual(await seqs({ limit: 2 }), [0, 1]);
+        assert.deepEqual(await seqs({ afterSeq: 0, limit: 1 }), [1]);
+        assert.deepEqual(await seqs({ afterSeq: 3 }), []);
+      });
+
+      it('refuses at the database to change an event in place', withRaw, async () => {
+        await store().appendEvent(newEvent(), T0);
+        const before = await store().listEvents();
+        await assert.rejects(rawAccess().updateEvent(current(), 0));
+        assert.deepEqual(await store().listEvents(), before);
+      });
+
+      it('refuses at the database to delete an event', withRaw, async () => {
+        await store().appendEvent(newEvent(), T0);
+        await store().appendEvent(newEvent(), T0 + 1);
+        const before = await store().listEvents();
+        await assert.rejects(rawAccess().deleteEvent(current(), 1));
+        assert.deepEqual(await store().listEvents(), before);
+        assert.equal((await store().appendEvent(newEvent(), T0 + 2)).seq, 2);
+      });
+    });
+
+    describe('rows read back', () => {
+      freshStore();
+
+      it('rejects reading an agent whose capabilities column is not a list with INTERNAL', withRaw, async () => {
+        const a = newAgent();
+        await store().insertAgent(a, []);
+        await rawAccess().corruptAgentCapabilities(current(), a.id);
+        await rejectsWithCode(store().getAgent(a.id), 'INTERNAL');
+        await rejectsWithCode(store().getAgentByName(a.name), 'INTERNAL');
+        await rejectsWithCode(store().listAgents(), 'INTERNAL');
+      });
+    });
+
+    describe('notifications and closing', () => {
+      freshStore();
+
+      it('accepts a revocation listener and a notification', async () => {
+        store().onRevocationsChanged(() => {});
+        await store().notifyRevocationsChanged();
+      });
+
+      it('rejects calls after close with STORE_UNAVAILABLE', async () => {
+        await store().close();
+        await rejectsWithCode(store().getAgent(AgentIdSchema.parse(randomId('agt'))), 'STORE_UNAVAILABLE');
+        await rejectsWithCode(store().appendEvent(newEvent(), T0), 'STORE_UNAVAILABLE');
+      });
+    });
+  });
+}

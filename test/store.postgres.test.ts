@@ -1,0 +1,185 @@
+import * as assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { WardenError } from '../src/errors/warden-error.js';
+import { POSTGRES_MIGRATIONS } from '../src/store/postgres/migrations.js';
+import { PostgresStore } from '../src/store/postgres/postgres-store.js';
+import { storeContract, type RawAccess, type StoreHandle } from './store-contract.js';
+import { createTestDatabase } from './support/pg.js';
+
+interface PgHandle extends StoreHandle {
+  url: string;
+}
+
+async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+const raw: RawAccess<PgHandle> = {
+  corruptAgentCapabilities: async (h, id) => {
+    await withClient(h.url, (c) => c.query(`UPDATE agents SET capabilities = '{"not":"a list"}'::jsonb WHERE id = $1`, [id]));
+  },
+  updateEvent: async (h, seq) => {
+    await withClient(h.url, (c) => c.query("UPDATE events SET outcome = 'failure' WHERE seq = $1", [seq]));
+  },
+  deleteEvent: async (h, seq) => {
+    await withClient(h.url, (c) => c.query('DELETE FROM events WHERE seq = $1', [seq]));
+  },
+  recordSchemaVersion: async (h, version) => {
+    await withClient(h.url, (c) =>
+      c.query("INSERT INTO warden_schema_migrations (version, name, applied_at) VALUES ($1, 'from a newer Warden', 0)", [version]),
+    );
+  },
+};
+
+async function makeStore(): Promise<PgHandle> {
+  const db = await createTestDatabase();
+  const store = new PostgresStore(db.url);
+  return {
+    store,
+    url: db.url,
+    cleanup: async () => {
+      await store.close();
+      await db.drop();
+    },
+  };
+}
+
+async function waitFor(what: string, ok: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** A port on 127.0.0.1 that nothing listens on (it was free a moment ago). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === 'string') throw new Error('expected a TCP address');
+  return address.port;
+}
+
+const sampleEvent = { type: 'agent.create', outcome: 'success', actor: { kind: 'system', id: 'warden' }, subject: null, data: {} } as const;
+
+if (!process.env.WARDEN_TEST_PG_URL) {
+  if (process.env.WARDEN_TEST_SKIP_PG === '1') {
+    it('PostgreSQL store tests', { skip: 'WARDEN_TEST_SKIP_PG=1' }, () => {});
+  } else {
+    it('needs a PostgreSQL server to test the PostgreSQL store', () => {
+      assert.fail('WARDEN_TEST_PG_URL is not set: run `npm test` (it starts PostgreSQL), or set WARDEN_TEST_SKIP_PG=1 to skip on purpose');
+    });
+  }
+} else {
+  storeContract('PostgresStore', makeStore, raw);
+
+  describe('PostgresStore shared by several replicas', () => {
+    const handles: PgHandle[] = [];
+    let url = '';
+    /** Another replica: a second store, with a pool of its own, on the same database. */
+    const replica = (): PostgresStore => {
+      const store = new PostgresStore(url);
+      handles.push({ store, url, cleanup: () => store.close() });
+      return store;
+    };
+    let drop: () => Promise<void> = async () => {};
+
+    before(async () => {
+      const db = await createTestDatabase();
+      url = db.url;
+      drop = db.drop;
+    });
+    after(async () => {
+      for (const h of handles) await h.cleanup();
+      await drop();
+    });
+
+    it('applies each migration exactly once when two replicas migrate an empty database at once', async () => {
+      const [a, b] = await Promise.all([replica().migrate(), replica().migrate()]);
+      assert.deepEqual(
+        [...a.applied, ...b.applied].sort((x, y) => x - y),
+        POSTGRES_MIGRATIONS.map((m) => m.version),
+      );
+      assert.equal(a.current, b.current);
+      assert.deepEqual(await replica().migrate(), { applied: [], current: a.current });
+    });
+
+    it('numbers events without gaps when two replicas append at once', async () => {
+      const a = replica();
+      const b = replica();
+      const start = (await a.listEvents()).length;
+      const records = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => (i % 2 ? a : b).appendEvent({ ...sampleEvent, data: { i } }, Date.now())),
+      );
+      assert.deepEqual(
+        records.map((r) => r.seq).sort((x, y) => x - y),
+        Array.from({ length: 30 }, (_, i) => start + i),
+      );
+    });
+
+    it('lets exactly one replica remember a value that several race for', async () => {
+      const stores = [replica(), replica(), replica()];
+      const now = Date.now();
+      const results = await Promise.all(stores.flatMap((s) => [1, 2, 3, 4].map(() => s.rememberOnce('assertion', 'raced', now + 60_000, now))));
+      assert.equal(results.filter(Boolean).length, 1);
+    });
+
+    it("delivers one replica's revocation notice to another replica's listeners", async () => {
+      const sender = replica();
+      const receiver = replica();
+      let calls = 0;
+      receiver.onRevocationsChanged(() => calls++);
+      // Subscribing calls the listener once the LISTEN is in place: from then on nothing is missed.
+      await waitFor('the subscription', () => calls === 1);
+      await sender.notifyRevocationsChanged();
+      await waitFor('the notification', () => calls === 2);
+    });
+
+    it('listens again after its connection is killed, and reports the gap as a change', async () => {
+      const sender = replica();
+      const receiver = replica();
+      let calls = 0;
+      receiver.onRevocationsChanged(() => calls++);
+      await waitFor('the subscription', () => calls === 1);
+      const killed = await withClient(url, (c) =>
+        c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'warden-listener'"),
+      );
+      assert.ok((killed.rowCount ?? 0) >= 1);
+      await waitFor('the listener to reconnect', () => calls === 2);
+      await sender.notifyRevocationsChanged();
+      await waitFor('the notification after reconnecting', () => calls === 3);
+    });
+
+    it('refuses at the database to truncate the events', async () => {
+      const a = replica();
+      await a.appendEvent(sampleEvent, Date.now());
+      await assert.rejects(withClient(url, (c) => c.query('TRUNCATE events')));
+      assert.ok((await a.listEvents()).length > 0);
+    });
+  });
+
+  describe('PostgresStore without a server', () => {
+    it('rejects with STORE_UNAVAILABLE when nothing listens at the address', async () => {
+      const store = new PostgresStore(`postgres://postgres@127.0.0.1:${await closedPort()}/warden`);
+      try {
+        for (const call of [() => store.migrate(), () => store.countPersons(), () => store.appendEvent(sampleEvent, Date.now())]) {
+          await assert.rejects(call(), (err: unknown) => {
+            return err instanceof WardenError && err.code === 'STORE_UNAVAILABLE' && err.details?.store === 'postgres';
+          });
+        }
+      } finally {
+        await store.close();
+      }
+    });
+  });
+}
