@@ -1,7 +1,7 @@
 import { EventInputSchema, type Actor, type EventRecord } from '../domain/index.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
-import type { EventType } from './event-types.js';
+import { EVENT_TYPES, type EventType } from './event-types.js';
 
 export interface EventDraft {
   type: EventType;
@@ -27,6 +27,8 @@ export class StoreEventLog implements EventLog {
   ) {}
 
   record(event: EventDraft): Promise<EventRecord> {
+    // Our own code naming an unregistered type is a bug, not a domain error.
+    if (!Object.hasOwn(EVENT_TYPES, event.type)) return Promise.reject(new TypeError(`unregistered event type ${event.type}`));
     return this.store.appendEvent(EventInputSchema.parse(event), this.clock.now());
   }
 }

@@ -1,5 +1,6 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
+import { decodeCanonicalB64u } from '../jws/compact.js';
 import type { AcceptedAlg } from '../jws/verify-signature.js';
 
 /** A public key that passed validation: its minimal JWK, algorithm, node KeyObject and thumbprint. */
@@ -20,7 +21,12 @@ export type JwkRejection =
   | 'wrong_use'
   | 'wrong_alg';
 
-const COORD = /^[A-Za-z0-9_-]{43}$/;
+/**
+ * A 32-byte coordinate in its one canonical base64url spelling. Node's decoder ignores the
+ * unused low bits of the last character, so without the round trip one key would have
+ * several spellings and so several thumbprints: retiring one would leave the others live.
+ */
+const isCoord = (c: unknown): c is string => typeof c === 'string' && decodeCanonicalB64u(c)?.length === 32;
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
 
 /**
@@ -39,11 +45,11 @@ export async function validatePublicJwk(input: unknown): Promise<ValidPublicKey 
   let jwk: Record<string, string>;
   let alg: AcceptedAlg;
   if (j.kty === 'OKP' && j.crv === 'Ed25519') {
-    if (typeof j.x !== 'string' || !COORD.test(j.x)) return 'bad_coordinates';
+    if (!isCoord(j.x)) return 'bad_coordinates';
     jwk = { crv: 'Ed25519', kty: 'OKP', x: j.x };
     alg = 'EdDSA';
   } else if (j.kty === 'EC' && j.crv === 'P-256') {
-    if (typeof j.x !== 'string' || typeof j.y !== 'string' || !COORD.test(j.x) || !COORD.test(j.y)) return 'bad_coordinates';
+    if (!isCoord(j.x) || !isCoord(j.y)) return 'bad_coordinates';
     jwk = { crv: 'P-256', kty: 'EC', x: j.x, y: j.y };
     alg = 'ES256';
   } else {
@@ -72,8 +78,9 @@ export class PublicKeyCache {
   async get(input: unknown): Promise<ValidPublicKey | JwkRejection> {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) return 'not_an_object';
     const j = input as Record<string, unknown>;
-    // The cache key covers every member that validation looks at, so a cached answer is exact.
-    const cacheKey = JSON.stringify([j.kty, j.crv, j.x, j.y, j.use, j.key_ops, j.alg, PRIVATE_MEMBERS.some((m) => m in j)]);
+    // The cache key is every member with its exact value (undefined kept apart from null), so
+    // a cached answer is the answer validation would give.
+    const cacheKey = JSON.stringify(Object.keys(j).sort().map((k) => [k, j[k] === undefined ? { undefined: true } : j[k]]));
     const hit = this.entries.get(cacheKey);
     if (hit) return hit;
     const result = await validatePublicJwk(input);
