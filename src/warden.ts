@@ -20,11 +20,14 @@ import { StoreEventLog } from './events/event-log.js';
 import { AgentService } from './identity/agent-service.js';
 import { PersonService } from './identity/person-service.js';
 import { TaskService } from './identity/task-service.js';
+import { PolicyService, ensurePolicyDir } from './policy/policy-service.js';
+import type { PolicyProblem } from './policy/policy-set.js';
 import { RequestVerifier } from './pipeline/verify-request.js';
 import { RevocationSet } from './revocation/revocation-set.js';
 import { PostgresStore } from './store/postgres/postgres-store.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/store.js';
+import { WardenError } from './errors/warden-error.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { randomIds, type IdGenerator } from './util/id-generator.js';
 
@@ -53,6 +56,14 @@ export interface Initialized {
 
 export const CONFIG_FILE = 'warden.yaml';
 
+/** The policy set did not load at start: Warden does not serve without one (fail closed). */
+export class PolicyLoadError extends Error {
+  constructor(readonly problems: readonly PolicyProblem[]) {
+    super(`policy set does not load: ${problems.map((p) => `${p.file}:${p.line}: ${p.message}`).join('; ')}`);
+    this.name = 'PolicyLoadError';
+  }
+}
+
 /** Opens the store the options name: PostgreSQL for a `postgres://` URL, else SQLite. */
 export function openStore(dataDir: string, databaseUrl: string | undefined): Store {
   if (databaseUrl && /^postgres(ql)?:\/\//.test(databaseUrl)) return new PostgresStore(databaseUrl);
@@ -74,6 +85,7 @@ export async function initialize(opts: WardenOptions): Promise<Initialized> {
     if (err.code !== 'EEXIST') throw err;
   });
   const config = await loadConfigFile(configPath);
+  await ensurePolicyDir(join(opts.dataDir, config.policy.dir));
   const store = openStore(opts.dataDir, opts.databaseUrl ?? config.database.url);
   try {
     await store.migrate();
@@ -129,6 +141,9 @@ export class Warden {
       const urls: PublicUrls = { base, issuer: base, audience: base, tokenEndpoint: `${base}/oauth/token` };
 
       const t = config.tokens;
+      const policy = new PolicyService(join(opts.dataDir, config.policy.dir), config.tools, events);
+      const loaded = await policy.start(config.policy.watch);
+      if (!loaded.ok) throw new PolicyLoadError(loaded.problems);
       const revocations = new RevocationSet(store, clock);
       await revocations.start();
       const keyCache = new PublicKeyCache();
@@ -136,7 +151,7 @@ export class Warden {
       const dpop = new DpopVerifier(keyCache, replay, clock, { maxAgeSec: t.dpopMaxAgeSec, skewSec: t.clockSkewSec });
       const accessTokens = new AccessTokenVerifier(keys, clock, { issuer: urls.issuer, audience: urls.audience, skewSec: t.clockSkewSec });
       const agents = new AgentService(store, events, revocations, clock, ids);
-      const tasks = new TaskService(store, events, revocations, clock, ids, config.tasks.defaultLifetimeSec);
+      const tasks = new TaskService(store, events, revocations, clock, ids, config.tasks.defaultLifetimeSec, policy);
       const clients = new ClientAssertionVerifier(store, keyCache, clock, {
         audiences: [urls.tokenEndpoint, urls.issuer],
         maxAgeSec: t.clientAssertionMaxAgeSec,
@@ -168,6 +183,11 @@ export class Warden {
         persons,
         agents,
         tasks,
+        policy,
+        // Replaced by the approval service's requireApproval once it is wired in.
+        approve: async () => {
+          throw new WardenError('APPROVAL_PENDING');
+        },
         tokenEndpoint,
         accessTokens,
         requests: new RequestVerifier(accessTokens, dpop, revocations),
@@ -184,6 +204,7 @@ export class Warden {
   /** Stops accepting requests, ends open connections, closes the store. */
   async close(): Promise<void> {
     this.context.revocations.stop();
+    this.context.policy.stop();
     this.server.closeAllConnections();
     await this.app.close();
     await new Promise<void>((resolve) => (this.server.listening ? this.server.close(() => resolve()) : resolve()));

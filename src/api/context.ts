@@ -6,6 +6,9 @@ import type { EventLog } from '../events/event-log.js';
 import type { AgentService } from '../identity/agent-service.js';
 import type { PersonService } from '../identity/person-service.js';
 import type { TaskService } from '../identity/task-service.js';
+import type { PolicyService } from '../policy/policy-service.js';
+import type { AuthorizedCall, ToolCall } from '../pipeline/stages/authorize.js';
+import type { VerifiedCredential } from '../pipeline/verified-credential.js';
 import type { RequestVerifier } from '../pipeline/verify-request.js';
 import type { RevocationSet } from '../revocation/revocation-set.js';
 import type { Store } from '../store/store.js';
@@ -32,6 +35,9 @@ export interface ApiContext {
   readonly persons: PersonService;
   readonly agents: AgentService;
   readonly tasks: TaskService;
+  readonly policy: PolicyService;
+  /** The approve stage: resolves when people approved this exact call, else throws. */
+  readonly approve: (call: AuthorizedCall, cred: VerifiedCredential, toolCall: ToolCall) => Promise<void>;
   readonly tokenEndpoint: TokenEndpoint;
   readonly accessTokens: AccessTokenVerifier;
   readonly requests: RequestVerifier;

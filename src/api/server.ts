@@ -7,6 +7,7 @@ import { sendError } from './errors.js';
 import { adminRoutes } from './routes/admin.js';
 import { agentRoutes } from './routes/agents.js';
 import { oauthRoutes } from './routes/oauth.js';
+import { policyRoutes } from './routes/policy.js';
 import { taskRoutes } from './routes/tasks.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 
@@ -61,6 +62,7 @@ export async function buildApi(ctx: ApiContext, server: Server, logger: Logger):
   agentRoutes(app, ctx);
   taskRoutes(app, ctx);
   adminRoutes(app, ctx);
+  policyRoutes(app, ctx);
   await app.ready();
   return app;
 }

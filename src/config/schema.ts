@@ -15,6 +15,47 @@ export const OidcIssuerSchema = z
   .strict();
 export type OidcIssuer = z.infer<typeof OidcIssuerSchema>;
 
+export const RISK_TIERS = ['low', 'medium', 'high', 'critical'] as const;
+export const RiskTierSchema = z.enum(RISK_TIERS);
+
+/** Flow labels of a tool (DESIGN.md "Flow control"); the toxic-flow issue puts them to work. */
+export const FlowLabelsSchema = z
+  .object({
+    source: z.enum(['trusted', 'untrusted']).default('trusted'),
+    data: z.enum(['public', 'internal', 'confidential']).default('internal'),
+    sink: z.enum(['none', 'internal', 'external']).default('none'),
+  })
+  .strict();
+
+/**
+ * One tool or endpoint of the catalog: what policies decide about. The gateway issue fills
+ * the catalog from upstream servers; until then it is declared here.
+ */
+export const CatalogToolSchema = z
+  .object({
+    /** `server.tool` */
+    name: z.string().regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_.-]+$/, 'server.tool'),
+    description: z.string().max(2000).optional(),
+    risk: RiskTierSchema.default('medium'),
+    /** Free-form categories policies can test, e.g. destructive, payments, auth-change. */
+    tags: z.array(z.string().regex(/^[a-z0-9-]+$/)).max(20).default([]),
+    labels: FlowLabelsSchema.default({ source: 'trusted', data: 'internal', sink: 'none' }),
+    /** JSON Schema of the tool's input: becomes the Cedar context type of its action. */
+    inputSchema: z.record(z.string(), z.unknown()).default({ type: 'object' }),
+  })
+  .strict();
+export type CatalogTool = z.infer<typeof CatalogToolSchema>;
+
+/** A webhook notified of approvals; its HMAC secret comes from the environment, never the file. */
+export const WebhookSchema = z
+  .object({
+    url: z.url(),
+    /** Name of the environment variable holding the HMAC-SHA256 secret. */
+    secretEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/),
+    events: z.array(z.enum(['approval.requested', 'approval.decided'])).default(['approval.requested', 'approval.decided']),
+  })
+  .strict();
+
 /** `<data-dir>/warden.yaml`. Unknown keys are errors: a typo must not silently weaken a setting. */
 export const ConfigFileSchema = z
   .object({
@@ -47,6 +88,26 @@ export const ConfigFileSchema = z
       .strict()
       .default({ defaultLifetimeSec: 3600 }),
     oidc: z.object({ issuers: z.array(OidcIssuerSchema).default([]) }).strict().default({ issuers: [] }),
+    tools: z.array(CatalogToolSchema).max(10_000).default([]),
+    policy: z
+      .object({
+        /** Directory of `.cedar` files, relative to the data directory. */
+        dir: z.string().min(1).default('policies'),
+        /** Reload when a file changes (a bad file never replaces the running set). */
+        watch: z.boolean().default(true),
+      })
+      .strict()
+      .default({ dir: 'policies', watch: true }),
+    approvals: z
+      .object({
+        /** How long a held call waits for the decision before failing with APPROVAL_PENDING. */
+        waitSec: z.number().int().min(0).max(300).default(30),
+        /** How long an approval request stays open. */
+        expirySec: z.number().int().min(60).max(7 * 24 * 3600).default(3600),
+        webhooks: z.array(WebhookSchema).max(20).default([]),
+      })
+      .strict()
+      .default({ waitSec: 30, expirySec: 3600, webhooks: [] }),
   })
   .strict();
 export type ConfigFile = z.infer<typeof ConfigFileSchema>;

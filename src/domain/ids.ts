@@ -6,7 +6,7 @@ export type TaskId = string & { readonly __brand: 'TaskId' };
 export type PersonId = string & { readonly __brand: 'PersonId' };
 export type ApiKeyId = string & { readonly __brand: 'ApiKeyId' };
 
-export const ID_PREFIXES = { agent: 'agt', task: 'tsk', person: 'prs', apiKey: 'key', token: 'tok' } as const;
+export const ID_PREFIXES = { agent: 'agt', task: 'tsk', person: 'prs', apiKey: 'key', token: 'tok', approval: 'apr' } as const;
 export type IdKind = keyof typeof ID_PREFIXES;
 
 const idPattern = (prefix: string) => new RegExp(`^${prefix}_[0-9a-z]{20,40}$`);

@@ -5,3 +5,4 @@ export * from './person.js';
 export * from './revocation.js';
 export * from './event.js';
 export * from './signing-key.js';
+export * from './approval.js';

@@ -85,6 +85,19 @@ export const ERRORS = {
   LIFETIME_EXCEEDED: spec(400, 'The requested task lifetime exceeds the agent maximum', 'invalid_request'),
   PERSON_NOT_FOUND: spec(404, 'No such person'),
 
+  // Policy and approvals
+  SCOPE_DENIED: spec(403, 'The call is outside the task scope', 'insufficient_scope'),
+  POLICY_DENIED: spec(403, 'Denied by policy', 'access_denied'),
+  POLICY_EVALUATION_FAILED: spec(403, 'The policies could not be evaluated; denied', 'access_denied'),
+  POLICY_INVALID: spec(400, 'The policy set does not parse or validate'),
+  APPROVAL_PENDING: spec(403, 'The call is held until people approve it', 'access_denied', { retryable: true }),
+  APPROVAL_DENIED: spec(403, 'An approver denied the call', 'access_denied'),
+  APPROVAL_EXPIRED: spec(403, 'The approval request expired', 'access_denied'),
+  APPROVAL_NOT_FOUND: spec(404, 'No such approval'),
+  APPROVAL_NOT_ELIGIBLE: spec(403, 'This person may not decide this approval'),
+  APPROVAL_CLOSED: spec(409, 'The approval is no longer open'),
+  APPROVAL_ALREADY_DECIDED: spec(409, 'This person already decided this approval'),
+
   // Infrastructure
   STORE_UNAVAILABLE: spec(503, 'The store is unavailable', 'temporarily_unavailable', { retryable: true }),
   INTERNAL: spec(500, 'Internal error', 'server_error'),

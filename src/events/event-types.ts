@@ -19,6 +19,14 @@ export const EVENT_TYPES = {
   'credential.deny': 'A token request from an identified agent was refused',
   'credential.revoke': 'One access token was revoked',
   'signing_key.rotate': 'Warden started signing with a new key',
+  'policy.decide': 'A policy decision: allow, deny, held for approval, or could not evaluate',
+  'policy.reload': 'A new policy set took over',
+  'policy.reload_fail': 'A policy set failed to load; the previous one keeps deciding',
+  'approval.request': 'A call was held for human approval',
+  'approval.decide': 'One approver approved or denied a held call',
+  'approval.resolve': 'An approval reached its outcome: approved, denied or expired',
+  'approval.consume': 'An approved call went through (once per approval)',
+  'webhook.fail': 'A webhook could not be delivered after its retries',
 } as const;
 
 export type EventType = keyof typeof EVENT_TYPES;

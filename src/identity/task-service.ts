@@ -14,6 +14,7 @@ import type { RevocationSet } from '../revocation/revocation-set.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/id-generator.js';
+import type { PolicyService } from '../policy/policy-service.js';
 import { uncovered } from './capabilities.js';
 
 export interface TaskRequest {
@@ -37,6 +38,7 @@ export class TaskService {
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly defaultLifetimeSec: number,
+    private readonly policy: PolicyService,
   ) {}
 
   /** Grants a task, or records why not and throws. */
@@ -51,8 +53,10 @@ export class TaskService {
         throw new WardenError('LIFETIME_EXCEEDED', { requested: lifetimeSec, max: agent.maxTaskLifetimeSec });
       }
       const now = this.clock.now();
+      const id = this.ids.next('task') as TaskId;
+      await this.decideStart(req, id, lifetimeSec, now);
       const task: Task = {
-        id: this.ids.next('task') as TaskId,
+        id,
         agentId: agent.id,
         purpose: req.purpose,
         scope: [...new Set(req.scope)],
@@ -92,6 +96,44 @@ export class TaskService {
       }
       throw err;
     }
+  }
+
+  /**
+   * The start_task decision point: may this agent get a task with these capabilities, for this
+   * person, for this long? Recorded whatever the answer.
+   */
+  private async decideStart(req: TaskRequest, id: TaskId, lifetimeSec: number, now: number): Promise<void> {
+    const d = this.policy.engine.decideStartTask({
+      agent: req.agent,
+      taskId: id,
+      purpose: req.purpose,
+      scope: req.scope,
+      lifetimeSec,
+      ticket: req.ticket ?? null,
+      person: req.onBehalfOf ? { sub: req.onBehalfOf.sub, iss: req.onBehalfOf.iss } : null,
+      nowMs: now,
+    });
+    await this.events.record({
+      type: 'policy.decide',
+      outcome: d.kind === 'allow' ? 'success' : d.kind === 'failed' ? 'failure' : 'denied',
+      actor: { kind: 'agent', id: req.agent.id },
+      subject: id,
+      data: {
+        point: 'start_task',
+        agent: req.agent.id,
+        person: req.onBehalfOf ? { sub: req.onBehalfOf.sub, iss: req.onBehalfOf.iss } : null,
+        decision: d.kind,
+        policies: d.policies,
+        errors: d.errors,
+        revision: d.revision,
+        scope: [...req.scope],
+      },
+    });
+    if (d.kind === 'failed') throw new WardenError('POLICY_EVALUATION_FAILED', { policies: d.errors.map((e) => e.policy) });
+    // Held task grants would need a task that exists before it is granted; until approvals
+    // cover start_task, a policy asking for one refuses the grant rather than allowing it.
+    if (d.kind === 'approval') throw new WardenError('POLICY_DENIED', { policies: d.policies, reason: 'start_task approvals are not supported yet' });
+    if (d.kind === 'deny') throw new WardenError('POLICY_DENIED', { policies: d.policies, ...(d.reason ? { reason: d.reason } : {}) });
   }
 
   async get(id: string): Promise<Task> {

@@ -357,8 +357,8 @@ for (const backend of BACKENDS) {
       // The person stands in every record of the task: its grant, its tokens, its end.
       const events = (await tw.admin('GET', '/v1/events?limit=10000')).body.events as { type: string; subject: string; data: any }[];
       const ofTask = events.filter((e) => e.subject === res.body.task || e.data.task === res.body.task);
-      assert.deepEqual(ofTask.map((e) => e.type), ['task.grant', 'credential.issue', 'task.revoke']);
-      for (const e of ofTask) assert.equal((e.data.onBehalfOf ?? e.data.act).sub, person.body.person.id, e.type);
+      assert.deepEqual(ofTask.map((e) => e.type), ['policy.decide', 'task.grant', 'credential.issue', 'task.revoke']);
+      for (const e of ofTask) assert.equal((e.data.onBehalfOf ?? e.data.act ?? e.data.person).sub, person.body.person.id, e.type);
       const bad = await tokenRequest(tw, agent, {
         grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
         subject_token: `${person.body.apiKey.slice(0, -2)}xx`,
@@ -402,7 +402,7 @@ for (const backend of BACKENDS) {
       const events = (await tw.admin('GET', '/v1/events?limit=10000')).body.events as { seq: number; type: string; subject: string }[];
       assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i));
       const mine = events.filter((e) => e.subject === agent.id || e.subject === task).map((e) => e.type);
-      assert.deepEqual(mine, ['agent.register', 'task.grant', 'task.revoke']);
+      assert.deepEqual(mine, ['agent.register', 'policy.decide', 'task.grant', 'task.revoke']);
       assert.ok(events.some((e) => e.type === 'credential.issue'));
     });
   });

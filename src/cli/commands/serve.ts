@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../config/load.js';
-import { Warden, initialize } from '../../warden.js';
+import { PolicyLoadError, Warden, initialize } from '../../warden.js';
 import { resolveServerOptions, type ServerFlags } from '../env.js';
 
 function announceAdminKey(key: string): void {
@@ -46,6 +46,10 @@ export function serveCommands(program: Command): void {
       try {
         warden = await Warden.start(opts);
       } catch (err) {
+        if (err instanceof PolicyLoadError) {
+          process.stderr.write(`warden: the policy set does not load, so Warden does not start:\n${err.problems.map((p) => `  ${p.file}:${p.line}: ${p.message}`).join('\n')}\n`);
+          process.exit(2);
+        }
         if (err instanceof ConfigError) {
           process.stderr.write(`warden: config error in ${err.file}:\n${err.problems.map((p) => `  - ${p}`).join('\n')}\n`);
           process.exit(2);

@@ -1,0 +1,71 @@
+import type { Agent, Task } from '../../domain/index.js';
+import { WardenError } from '../../errors/warden-error.js';
+import type { EventLog } from '../../events/event-log.js';
+import { matches } from '../../identity/capabilities.js';
+import type { PolicyDecision } from '../../policy/engine.js';
+import type { PolicyService } from '../../policy/policy-service.js';
+import { canonicalDigest } from '../../util/canonical-digest.js';
+import type { Clock } from '../../util/clock.js';
+import { isVerified, type VerifiedCredential } from '../verified-credential.js';
+
+export interface ToolCall {
+  /** `server.tool` */
+  readonly tool: string;
+  readonly args: Record<string, unknown>;
+}
+
+export interface AuthorizedCall {
+  readonly decision: PolicyDecision;
+  readonly agent: Agent;
+  readonly task: Task;
+  /** JCS + SHA-256 of `{ action, args }`: what an approval is bound to. */
+  readonly argsDigest: string;
+}
+
+/**
+ * Stage 4 (after authenticate, check-revoked, limits): the task's scope first — a token never
+ * reaches beyond the capabilities it was granted, whatever a policy says — then Cedar, in
+ * context. Every decision is recorded, with the policies and the revision that made it;
+ * `deny` and "could not evaluate" both stop the call here.
+ */
+export async function authorizeCall(
+  deps: { policy: PolicyService; events: EventLog; clock: Clock; agent: Agent; task: Task },
+  cred: VerifiedCredential,
+  call: ToolCall,
+): Promise<AuthorizedCall> {
+  if (!isVerified(cred)) throw new TypeError('authorizeCall needs a credential from the authenticate stage');
+  const { agent, task } = deps;
+  const argsDigest = canonicalDigest({ action: call.tool, args: call.args });
+  const base = { agent: agent.id, task: task.id, tool: call.tool, argsDigest, person: cred.onBehalfOf };
+  if (!cred.scope.some((pattern) => matches(pattern, call.tool))) {
+    await deps.events.record({ type: 'policy.decide', outcome: 'denied', actor: { kind: 'agent', id: agent.id }, subject: task.id, data: { ...base, point: 'call', decision: 'deny', reason: 'outside task scope' } });
+    throw new WardenError('SCOPE_DENIED', { tool: call.tool });
+  }
+  const decision = deps.policy.engine.decideCall({
+    agent,
+    task: { id: task.id, purpose: task.purpose, scope: task.scope, createdAt: task.createdAt, ticket: task.ticket },
+    person: cred.onBehalfOf,
+    tool: call.tool,
+    args: call.args,
+    nowMs: deps.clock.now(),
+  });
+  await deps.events.record({
+    type: 'policy.decide',
+    outcome: decision.kind === 'allow' || decision.kind === 'approval' ? 'success' : decision.kind === 'failed' ? 'failure' : 'denied',
+    actor: { kind: 'agent', id: agent.id },
+    subject: task.id,
+    data: {
+      ...base,
+      point: 'call',
+      decision: decision.kind,
+      policies: decision.policies,
+      errors: decision.errors,
+      approvals: decision.approvals,
+      revision: decision.revision,
+      ...(decision.reason ? { reason: decision.reason } : {}),
+    },
+  });
+  if (decision.kind === 'deny') throw new WardenError('POLICY_DENIED', { policies: decision.policies, ...(decision.reason ? { reason: decision.reason } : {}) });
+  if (decision.kind === 'failed') throw new WardenError('POLICY_EVALUATION_FAILED', { policies: decision.errors.map((e) => e.policy) });
+  return { decision, agent, task, argsDigest };
+}
