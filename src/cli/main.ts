@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ApiError, AdminClient } from './admin-client.js';
 import { adminCommands } from './commands/admin.js';
 import { agentCommands } from './commands/agent.js';
+import { policyCommands } from './commands/policy.js';
 import { serveCommands } from './commands/serve.js';
 import { taskCommands } from './commands/task.js';
 import { defaultServerUrl } from './env.js';
@@ -27,6 +28,7 @@ serveCommands(program);
 agentCommands(program, globals);
 taskCommands(program, globals);
 adminCommands(program, globals);
+policyCommands(program, globals);
 
 try {
   await program.parseAsync(process.argv);

@@ -157,7 +157,7 @@ export async function whoami(
   tw: TestWarden,
   token: string,
   key: AgentKeyPair,
-  opts: { proof?: string | null; method?: string; scheme?: string; path?: string } = {},
+  opts: { proof?: string | null; method?: string; scheme?: string; path?: string; body?: unknown } = {},
 ): Promise<{ status: number; body: any; headers: Headers }> {
   const path = opts.path ?? '/agent/v1/whoami';
   const method = opts.method ?? 'GET';
@@ -167,7 +167,12 @@ export async function whoami(
       : (opts.proof ?? (await createDpopProof(key, { method, url: `${tw.warden.context.urls.base}${path}`, accessToken: token, nowSec: nowSec(tw) })));
   const res = await fetch(`${tw.url}${path}`, {
     method,
-    headers: { authorization: `${opts.scheme ?? 'DPoP'} ${token}`, ...(proof ? { dpop: proof } : {}) },
+    headers: {
+      authorization: `${opts.scheme ?? 'DPoP'} ${token}`,
+      ...(proof ? { dpop: proof } : {}),
+      ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
   });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
