@@ -25,6 +25,9 @@ describe('parseConfig', () => {
       tokens: { accessTokenTtlSec: 900, clockSkewSec: 5, dpopMaxAgeSec: 60, clientAssertionMaxAgeSec: 300 },
       tasks: { defaultLifetimeSec: 3600 },
       oidc: { issuers: [] },
+      tools: [],
+      policy: { dir: 'policies', watch: true },
+      approvals: { waitSec: 30, expirySec: 3600, webhooks: [] },
     });
     assert.deepEqual(parseConfig('# nothing set\n', 'warden.yaml'), defaults);
     assert.deepEqual(parseConfig('{}', 'warden.yaml'), defaults);
