@@ -20,6 +20,8 @@ import { StoreEventLog } from './events/event-log.js';
 import { AgentService } from './identity/agent-service.js';
 import { PersonService } from './identity/person-service.js';
 import { TaskService } from './identity/task-service.js';
+import { ApprovalService, requesterOf } from './approvals/approval-service.js';
+import { WebhookNotifier } from './approvals/webhooks.js';
 import { PolicyService, ensurePolicyDir } from './policy/policy-service.js';
 import type { PolicyProblem } from './policy/policy-set.js';
 import { RequestVerifier } from './pipeline/verify-request.js';
@@ -27,7 +29,6 @@ import { RevocationSet } from './revocation/revocation-set.js';
 import { PostgresStore } from './store/postgres/postgres-store.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/store.js';
-import { WardenError } from './errors/warden-error.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { randomIds, type IdGenerator } from './util/id-generator.js';
 
@@ -144,6 +145,8 @@ export class Warden {
       const policy = new PolicyService(join(opts.dataDir, config.policy.dir), config.tools, events);
       const loaded = await policy.start(config.policy.watch);
       if (!loaded.ok) throw new PolicyLoadError(loaded.problems);
+      const notifier = new WebhookNotifier(config.approvals.webhooks, { events, clock, baseUrl: base, configFile: join(opts.dataDir, CONFIG_FILE), logger });
+      const approvals = new ApprovalService(store, events, clock, ids, { waitSec: config.approvals.waitSec, expirySec: config.approvals.expirySec }, notifier);
       const revocations = new RevocationSet(store, clock);
       await revocations.start();
       const keyCache = new PublicKeyCache();
@@ -184,9 +187,19 @@ export class Warden {
         agents,
         tasks,
         policy,
-        // Replaced by the approval service's requireApproval once it is wired in.
-        approve: async () => {
-          throw new WardenError('APPROVAL_PENDING');
+        approvals,
+        // The approve stage: hold this exact call for people, wait a while, pass once approved.
+        approve: async (authorized, _cred, call) => {
+          await approvals.requireApproval({
+            agentId: authorized.agent.id,
+            taskId: authorized.task.id,
+            action: call.tool,
+            args: call.args,
+            required: authorized.decision.approvals,
+            requester: requesterOf(authorized.task.onBehalfOf),
+            selfApproval: authorized.decision.selfApproval,
+            policies: authorized.decision.policies,
+          });
         },
         tokenEndpoint,
         accessTokens,
@@ -205,6 +218,7 @@ export class Warden {
   async close(): Promise<void> {
     this.context.revocations.stop();
     this.context.policy.stop();
+    await this.context.approvals.close();
     this.server.closeAllConnections();
     await this.app.close();
     await new Promise<void>((resolve) => (this.server.listening ? this.server.close(() => resolve()) : resolve()));

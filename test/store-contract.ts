@@ -7,6 +7,8 @@ import {
   AgentSchema,
   ApiKeyIdSchema,
   ApiKeyRecordSchema,
+  ApprovalIdSchema,
+  ApprovalSchema,
   EventInputSchema,
   PersonIdSchema,
   PersonSchema,
@@ -18,6 +20,9 @@ import {
   type AgentId,
   type AgentKey,
   type ApiKeyRecord,
+  type Approval,
+  type ApprovalDecision,
+  type ApprovalId,
   type EventInput,
   type Person,
   type PersonId,
@@ -49,6 +54,8 @@ export interface RawAccess<H extends StoreHandle> {
   deleteEvent(handle: H, seq: number): Promise<void>;
   /** Records that schema `version` was applied, as a newer Warden would. */
   recordSchemaVersion(handle: H, version: number): Promise<void>;
+  /** Overwrites the approval's arguments with a JSON list (they must be an object). */
+  corruptApprovalArgs(handle: H, id: ApprovalId): Promise<void>;
 }
 
 /** A time past 2^31 ms, so a 32-bit column anywhere would show. */
@@ -151,6 +158,34 @@ const newEvent = (over: Partial<EventInput> = {}): EventInput =>
     data: { name: 'triage', nested: { list: [1, 'two', null, true] } },
     ...over,
   });
+
+const newApproval = (agentId: AgentId, over: Partial<Approval> = {}): Approval =>
+  ApprovalSchema.parse({
+    id: ApprovalIdSchema.parse(randomId('apr')),
+    agentId,
+    taskId: TaskIdSchema.parse(randomId('tsk')),
+    action: 'payments.transfer',
+    argsDigest: b64u(32),
+    args: { to: 'DE89 3704 0044 0532 0130 00', amount: 1200, memo: { lines: ['rent', null, true] } },
+    required: 2,
+    requester: null,
+    selfApproval: false,
+    policies: ['policy0', 'payments.cedar#2'],
+    status: 'pending',
+    createdAt: T0,
+    expiresAt: T0 + 3_600_000,
+    resolvedAt: null,
+    decisions: [],
+    ...over,
+  });
+
+const decision = (personId: PersonId, over: Partial<ApprovalDecision> = {}): ApprovalDecision => ({
+  personId,
+  decision: 'approve',
+  comment: null,
+  at: T0 + 10,
+  ...over,
+});
 
 async function rejectsWithCode(promise: Promise<unknown>, code: ErrorCode): Promise<WardenError> {
   try {
@@ -477,6 +512,288 @@ export function storeContract<H extends StoreHandle>(name: string, makeStore: ()
 
       it('resolves null when ending an unknown task', async () => {
         assert.equal(await store().endTask(TaskIdSchema.parse(randomId('tsk')), 'completed', 'done', T0), null);
+      });
+    });
+
+    describe('approvals', () => {
+      freshStore();
+      const insertAgent = async (): Promise<Agent> => {
+        const a = newAgent();
+        await store().insertAgent(a, []);
+        return a;
+      };
+      const insertPersons = async (n: number): Promise<Person[]> => {
+        const people = Array.from({ length: n }, (_, i) => newPerson({ createdAt: T0 + i }));
+        for (const p of people) await store().insertPerson(p);
+        return people;
+      };
+      /** An approval already held, and people to decide it. */
+      const held = async (over: Partial<Approval> = {}, people = 2): Promise<{ a: Approval; p: Person[] }> => {
+        const agent = await insertAgent();
+        const { approval } = await store().getOrInsertApproval(newApproval(agent.id, over), T0);
+        return { a: approval, p: await insertPersons(people) };
+      };
+      const decided = (outcome: Awaited<ReturnType<Store['decideApproval']>>): Approval => {
+        assert.notEqual(outcome.kind, 'not_found');
+        if (outcome.kind === 'not_found') throw new Error('unreachable');
+        return outcome.approval;
+      };
+
+      it('inserts an approval for a call that no approval governs, and reads it back', async () => {
+        const agent = await insertAgent();
+        const a = newApproval(agent.id, { requester: 'prs_0123456789abcdefghijklmn', selfApproval: true, args: {} });
+        assert.deepEqual(await store().getOrInsertApproval(a, T0), { approval: a, created: true });
+        assert.deepEqual(await store().getApproval(a.id), a);
+        assert.equal(await store().getApproval(ApprovalIdSchema.parse(randomId('apr'))), null);
+      });
+
+      it('returns the open approval of the same call instead of inserting a second one', async () => {
+        const agent = await insertAgent();
+        const first = newApproval(agent.id);
+        await store().getOrInsertApproval(first, T0);
+        const again = newApproval(agent.id, { taskId: first.taskId, argsDigest: first.argsDigest, createdAt: T0 + 5 });
+        assert.deepEqual(await store().getOrInsertApproval(again, T0 + 5), { approval: first, created: false });
+        assert.equal(await store().getApproval(again.id), null);
+      });
+
+      it('keeps calls apart by task and by arguments digest', async () => {
+        const agent = await insertAgent();
+        const first = newApproval(agent.id);
+        const otherArgs = newApproval(agent.id, { taskId: first.taskId });
+        const otherTask = newApproval(agent.id, { argsDigest: first.argsDigest });
+        for (const a of [first, otherArgs, otherTask]) assert.equal((await store().getOrInsertApproval(a, T0)).created, true);
+        assert.equal((await store().listApprovals()).length, 3);
+      });
+
+      it('gives 10 concurrent holds of one call a single approval, created exactly once', async () => {
+        const agent = await insertAgent();
+        const base = newApproval(agent.id);
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            store().getOrInsertApproval(newApproval(agent.id, { taskId: base.taskId, argsDigest: base.argsDigest, createdAt: T0 + i }), T0 + i),
+          ),
+        );
+        assert.equal(results.filter((r) => r.created).length, 1);
+        assert.equal(new Set(results.map((r) => r.approval.id)).size, 1);
+        assert.equal((await store().listApprovals({ taskId: base.taskId })).length, 1);
+      });
+
+      it('replaces an approval that expired at now with a new one, marking the old one expired', async () => {
+        const agent = await insertAgent();
+        const old = newApproval(agent.id, { expiresAt: T0 + 1000 });
+        await store().getOrInsertApproval(old, T0);
+        const fresh = newApproval(agent.id, { taskId: old.taskId, argsDigest: old.argsDigest, createdAt: T0 + 1000, expiresAt: T0 + 5000 });
+        assert.deepEqual(await store().getOrInsertApproval(fresh, T0 + 1000), { approval: fresh, created: true });
+        assert.deepEqual(await store().getApproval(old.id), { ...old, status: 'expired', resolvedAt: T0 + 1000 });
+      });
+
+      it('records approvals until enough count, then resolves to approved exactly once', async () => {
+        const { a, p } = await held({ required: 2 }, 3);
+        const first = await store().decideApproval(a.id, decision(p[0]!.id, { comment: 'checked the IBAN', at: T0 + 10 }), T0 + 10);
+        assert.equal(first.kind, 'recorded');
+        assert.equal(first.kind === 'recorded' && first.resolved, false);
+        assert.equal(decided(first).status, 'pending');
+        const second = await store().decideApproval(a.id, decision(p[1]!.id, { at: T0 + 20 }), T0 + 20);
+        assert.equal(second.kind === 'recorded' && second.resolved, true);
+        const expected: Approval = {
+          ...a,
+          status: 'approved',
+          resolvedAt: T0 + 20,
+          decisions: [decision(p[0]!.id, { comment: 'checked the IBAN', at: T0 + 10 }), decision(p[1]!.id, { at: T0 + 20 })],
+        };
+        assert.deepEqual(decided(second), expected);
+        assert.deepEqual(await store().getApproval(a.id), expected);
+        const late = await store().decideApproval(a.id, decision(p[2]!.id, { at: T0 + 30 }), T0 + 30);
+        assert.deepEqual(late, { kind: 'closed', approval: expected });
+      });
+
+      it('resolves to denied on the first denial, whatever approvals came before', async () => {
+        const { a, p } = await held({ required: 3 }, 3);
+        await store().decideApproval(a.id, decision(p[0]!.id), T0 + 10);
+        const deny = await store().decideApproval(a.id, decision(p[1]!.id, { decision: 'deny', comment: 'wrong account', at: T0 + 11 }), T0 + 11);
+        assert.equal(deny.kind === 'recorded' && deny.resolved, true);
+        assert.equal(decided(deny).status, 'denied');
+        assert.equal(decided(deny).resolvedAt, T0 + 11);
+        assert.equal((await store().decideApproval(a.id, decision(p[2]!.id), T0 + 12)).kind, 'closed');
+      });
+
+      it('records one decision per person: a second one is already_decided and changes nothing', async () => {
+        const { a, p } = await held({ required: 2 });
+        await store().decideApproval(a.id, decision(p[0]!.id), T0 + 10);
+        const before = await store().getApproval(a.id);
+        const again = await store().decideApproval(a.id, decision(p[0]!.id, { decision: 'deny', at: T0 + 11 }), T0 + 11);
+        assert.deepEqual(again, { kind: 'already_decided', approval: before });
+        assert.deepEqual(await store().getApproval(a.id), before);
+      });
+
+      it('reports closed, changing nothing, for an approval pending but expired at now', async () => {
+        const { a, p } = await held({ required: 1, expiresAt: T0 + 1000 });
+        assert.deepEqual(await store().decideApproval(a.id, decision(p[0]!.id, { at: T0 + 1000 }), T0 + 1000), { kind: 'closed', approval: a });
+        assert.deepEqual(await store().getApproval(a.id), a);
+      });
+
+      it('reports closed for a consumed approval and not_found for an unknown one', async () => {
+        const { a, p } = await held({ required: 1 }, 2);
+        await store().decideApproval(a.id, decision(p[0]!.id), T0 + 10);
+        assert.equal((await store().consumeApproval(a.id, T0 + 20)).consumed, true);
+        const closed = await store().decideApproval(a.id, decision(p[1]!.id), T0 + 30);
+        assert.equal(closed.kind, 'closed');
+        assert.equal(decided(closed).status, 'consumed');
+        assert.deepEqual(await store().decideApproval(ApprovalIdSchema.parse(randomId('apr')), decision(p[1]!.id), T0), { kind: 'not_found' });
+      });
+
+      it("does not count the requester's own approval unless the approval allows it", async () => {
+        const people = await insertPersons(2);
+        const [requester, other] = people as [Person, Person];
+        const agent = await insertAgent();
+        const strict = newApproval(agent.id, { required: 1, requester: requester.id });
+        const lenient = newApproval(agent.id, { required: 1, requester: requester.id, selfApproval: true });
+        await store().getOrInsertApproval(strict, T0);
+        await store().getOrInsertApproval(lenient, T0);
+
+        const own = await store().decideApproval(strict.id, decision(requester.id), T0 + 10);
+        assert.equal(own.kind === 'recorded' && own.resolved, false);
+        assert.equal(decided(own).status, 'pending');
+        assert.equal(decided(await store().decideApproval(strict.id, decision(other.id), T0 + 11)).status, 'approved');
+
+        assert.equal(decided(await store().decideApproval(lenient.id, decision(requester.id), T0 + 10)).status, 'approved');
+      });
+
+      it('resolves exactly one of 10 concurrent approvals by different people as the deciding one', async () => {
+        const { a, p } = await held({ required: 3 }, 10);
+        const outcomes = await Promise.all(p.map((person, i) => store().decideApproval(a.id, decision(person.id, { at: T0 + 10 + i }), T0 + 10)));
+        const recorded = outcomes.filter((o) => o.kind === 'recorded');
+        assert.equal(recorded.length, 3);
+        assert.equal(recorded.filter((o) => o.kind === 'recorded' && o.resolved).length, 1);
+        assert.equal(outcomes.filter((o) => o.kind === 'closed').length, 7);
+        const final = await store().getApproval(a.id);
+        assert.equal(final?.status, 'approved');
+        assert.equal(final?.decisions.length, 3);
+      });
+
+      it('settles concurrent approvals and denials one way, with decisions that explain it', async () => {
+        const { a, p } = await held({ required: 3 }, 8);
+        const outcomes = await Promise.all(
+          p.map((person, i) => store().decideApproval(a.id, decision(person.id, { decision: i % 4 === 3 ? 'deny' : 'approve', at: T0 + 10 }), T0 + 10)),
+        );
+        assert.equal(outcomes.filter((o) => o.kind === 'recorded' && o.resolved).length, 1);
+        const final = (await store().getApproval(a.id))!;
+        const approvals = final.decisions.filter((d) => d.decision === 'approve').length;
+        const denials = final.decisions.filter((d) => d.decision === 'deny').length;
+        if (final.status === 'approved') {
+          assert.deepEqual([approvals, denials], [3, 0]);
+        } else {
+          assert.equal(final.status, 'denied');
+          assert.equal(denials, 1);
+          assert.ok(approvals < 3);
+        }
+      });
+
+      it('consumes an approved approval exactly once, even when 10 consumers race', async () => {
+        const { a, p } = await held({ required: 1 });
+        await store().decideApproval(a.id, decision(p[0]!.id), T0 + 10);
+        const results = await Promise.all(Array.from({ length: 10 }, () => store().consumeApproval(a.id, T0 + 20)));
+        assert.equal(results.filter((r) => r.consumed).length, 1);
+        for (const r of results) assert.equal(r.approval?.status, 'consumed');
+        assert.deepEqual(await store().consumeApproval(a.id, T0 + 30), { consumed: false, approval: results[0]!.approval });
+      });
+
+      it('consumes nothing pending, denied, unknown, or approved but expired at now', async () => {
+        const { a: pending } = await held();
+        assert.deepEqual(await store().consumeApproval(pending.id, T0 + 1), { consumed: false, approval: pending });
+        const { a: denied, p } = await held();
+        await store().decideApproval(denied.id, decision(p[0]!.id, { decision: 'deny' }), T0 + 10);
+        assert.equal((await store().consumeApproval(denied.id, T0 + 20)).consumed, false);
+        assert.deepEqual(await store().consumeApproval(ApprovalIdSchema.parse(randomId('apr')), T0), { consumed: false, approval: null });
+        const { a: late, p: q } = await held({ required: 1, expiresAt: T0 + 1000 });
+        await store().decideApproval(late.id, decision(q[0]!.id), T0 + 10);
+        const res = await store().consumeApproval(late.id, T0 + 1000);
+        assert.equal(res.consumed, false);
+        assert.equal(res.approval?.status, 'approved');
+      });
+
+      it('expires pending and approved approvals at their expiry, reporting each once', async () => {
+        const agent = await insertAgent();
+        const [p] = await insertPersons(1);
+        const pending = newApproval(agent.id, { expiresAt: T0 + 1000 });
+        const approved = newApproval(agent.id, { required: 1, expiresAt: T0 + 2000, createdAt: T0 + 1 });
+        const later = newApproval(agent.id, { expiresAt: T0 + 9000 });
+        const denied = newApproval(agent.id, { expiresAt: T0 + 1000 });
+        for (const a of [pending, approved, later, denied]) await store().getOrInsertApproval(a, T0);
+        await store().decideApproval(approved.id, decision(p!.id), T0 + 10);
+        await store().decideApproval(denied.id, decision(p!.id, { decision: 'deny' }), T0 + 10);
+
+        assert.deepEqual(await store().expireApprovals(T0 + 999), []);
+        assert.deepEqual(
+          (await store().expireApprovals(T0 + 2000)).map((a) => [a.id, a.status, a.resolvedAt]),
+          [
+            [pending.id, 'expired', T0 + 1000],
+            [approved.id, 'expired', T0 + 2000],
+          ],
+        );
+        assert.deepEqual(await store().expireApprovals(T0 + 2000), []);
+        assert.equal((await store().getApproval(later.id))?.status, 'pending');
+        assert.equal((await store().getApproval(denied.id))?.status, 'denied');
+      });
+
+      it('reports each expiry to exactly one of several concurrent sweeps', async () => {
+        const agent = await insertAgent();
+        const all = Array.from({ length: 5 }, () => newApproval(agent.id, { expiresAt: T0 + 1000 }));
+        for (const a of all) await store().getOrInsertApproval(a, T0);
+        const swept = await Promise.all(Array.from({ length: 6 }, () => store().expireApprovals(T0 + 1000)));
+        assert.deepEqual(swept.flat().map((a) => a.id).sort(), all.map((a) => a.id).sort());
+      });
+
+      it('keeps a denial governing its call until it expires', async () => {
+        const { a, p } = await held({ expiresAt: T0 + 1000 });
+        await store().decideApproval(a.id, decision(p[0]!.id, { decision: 'deny' }), T0 + 10);
+        const retry = newApproval(a.agentId, { taskId: a.taskId, argsDigest: a.argsDigest, createdAt: T0 + 20 });
+        const res = await store().getOrInsertApproval(retry, T0 + 20);
+        assert.equal(res.created, false);
+        assert.equal(res.approval.id, a.id);
+        assert.equal(res.approval.status, 'denied');
+        const after = newApproval(a.agentId, { taskId: a.taskId, argsDigest: a.argsDigest, createdAt: T0 + 1000, expiresAt: T0 + 9000 });
+        assert.deepEqual(await store().getOrInsertApproval(after, T0 + 1000), { approval: after, created: true });
+      });
+
+      it('asks a new approval of a call whose approval was consumed', async () => {
+        const { a, p } = await held({ required: 1 });
+        await store().decideApproval(a.id, decision(p[0]!.id), T0 + 10);
+        await store().consumeApproval(a.id, T0 + 20);
+        const next = newApproval(a.agentId, { taskId: a.taskId, argsDigest: a.argsDigest, createdAt: T0 + 30 });
+        assert.deepEqual(await store().getOrInsertApproval(next, T0 + 30), { approval: next, created: true });
+      });
+
+      it('lists approvals newest first, filtered by status and task, up to the limit', async () => {
+        const agent = await insertAgent();
+        const [p] = await insertPersons(1);
+        const a1 = newApproval(agent.id, { createdAt: T0 + 1, required: 1 });
+        const a2 = newApproval(agent.id, { createdAt: T0 + 2, taskId: a1.taskId });
+        const a3 = newApproval(agent.id, { createdAt: T0 + 3 });
+        for (const a of [a2, a3, a1]) await store().getOrInsertApproval(a, T0 + 3);
+        await store().decideApproval(a1.id, decision(p!.id), T0 + 10);
+        const ids = async (filter?: Parameters<Store['listApprovals']>[0]) => (await store().listApprovals(filter)).map((a) => a.id);
+
+        assert.deepEqual(await ids(), [a3.id, a2.id, a1.id]);
+        assert.deepEqual(await ids({ status: 'pending' }), [a3.id, a2.id]);
+        assert.deepEqual(await ids({ status: 'approved' }), [a1.id]);
+        assert.deepEqual(await ids({ taskId: a1.taskId }), [a2.id, a1.id]);
+        assert.deepEqual(await ids({ taskId: a1.taskId, status: 'pending' }), [a2.id]);
+        assert.deepEqual(await ids({ limit: 1 }), [a3.id]);
+        assert.deepEqual((await store().listApprovals({ status: 'approved' }))[0]?.decisions, [decision(p!.id)]);
+      });
+
+      it('refuses to store an approval that does not start pending and undecided', async () => {
+        const agent = await insertAgent();
+        await assert.rejects(store().getOrInsertApproval(newApproval(agent.id, { status: 'approved', resolvedAt: T0 }), T0), TypeError);
+        assert.deepEqual(await store().listApprovals(), []);
+      });
+
+      it('rejects reading an approval whose arguments are not an object with INTERNAL', withRaw, async () => {
+        const { a } = await held();
+        await rawAccess().corruptApprovalArgs(current(), a.id);
+        await rejectsWithCode(store().getApproval(a.id), 'INTERNAL');
+        await rejectsWithCode(store().listApprovals(), 'INTERNAL');
       });
     });
 

@@ -2,9 +2,11 @@ import * as assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import type { AgentId, Approval, ApprovalId, PersonId, TaskId } from '../src/domain/index.js';
 import { WardenError } from '../src/errors/warden-error.js';
 import { POSTGRES_MIGRATIONS } from '../src/store/postgres/migrations.js';
 import { PostgresStore } from '../src/store/postgres/postgres-store.js';
+import { randomId } from '../src/util/id-generator.js';
 import { storeContract, type RawAccess, type StoreHandle } from './store-contract.js';
 import { createTestDatabase } from './support/pg.js';
 
@@ -36,6 +38,9 @@ const raw: RawAccess<PgHandle> = {
     await withClient(h.url, (c) =>
       c.query("INSERT INTO warden_schema_migrations (version, name, applied_at) VALUES ($1, 'from a newer Warden', 0)", [version]),
     );
+  },
+  corruptApprovalArgs: async (h, id) => {
+    await withClient(h.url, (c) => c.query(`UPDATE approvals SET args = '[1, 2]'::jsonb WHERE id = $1`, [id]));
   },
 };
 
@@ -165,6 +170,49 @@ if (!process.env.WARDEN_TEST_PG_URL) {
       await a.appendEvent(sampleEvent, Date.now());
       await assert.rejects(withClient(url, (c) => c.query('TRUNCATE events')));
       assert.ok((await a.listEvents()).length > 0);
+    });
+
+    /** An agent, `n` people, and a pending approval template for one call. */
+    const approvalFixture = async (store: PostgresStore, n: number) => {
+      const now = Date.now();
+      const agentId = randomId('agt') as AgentId;
+      await store.insertAgent(
+        { id: agentId, name: `agent-${randomId('x').slice(2, 12)}`, owner: 'o', purpose: 'p', riskCategory: 'limited', status: 'active', capabilities: ['bank.*'], maxTaskLifetimeSec: 3600, createdAt: now, updatedAt: now },
+        [],
+      );
+      const people: PersonId[] = [];
+      for (let i = 0; i < n; i++) {
+        const id = randomId('prs') as PersonId;
+        await store.insertPerson({ id, name: `P${i}`, email: null, roles: ['approver'], status: 'active', createdAt: now });
+        people.push(id);
+      }
+      const taskId = randomId('tsk') as TaskId;
+      const approval = (): Approval => ({
+        id: randomId('apr') as ApprovalId, agentId, taskId, action: 'bank.transfer', argsDigest: 'd'.repeat(43), args: { amount: 1 },
+        required: 2, requester: null, selfApproval: false, policies: ['p'], status: 'pending', createdAt: now, expiresAt: now + 60_000, resolvedAt: null, decisions: [],
+      });
+      return { now, people, approval };
+    };
+
+    it('creates one approval when replicas hold the same call at once', async () => {
+      const stores = [replica(), replica(), replica()];
+      const { now, approval } = await approvalFixture(stores[0]!, 0);
+      const results = await Promise.all(stores.flatMap((s) => [1, 2, 3].map(() => s.getOrInsertApproval(approval(), now))));
+      assert.equal(results.filter((r) => r.created).length, 1);
+      assert.equal(new Set(results.map((r) => r.approval.id)).size, 1);
+    });
+
+    it('resolves an approval exactly once when replicas decide it at once, and consumes it once', async () => {
+      const stores = [replica(), replica(), replica()];
+      const { now, people, approval } = await approvalFixture(stores[0]!, 9);
+      const { approval: held } = await stores[0]!.getOrInsertApproval(approval(), now);
+      const outcomes = await Promise.all(
+        people.map((personId, i) => stores[i % 3]!.decideApproval(held.id, { personId, decision: 'approve', comment: null, at: now + 1 }, now + 1)),
+      );
+      assert.equal(outcomes.filter((o) => o.kind === 'recorded').length, 2);
+      assert.equal(outcomes.filter((o) => o.kind === 'recorded' && o.resolved).length, 1);
+      const consumed = await Promise.all(stores.flatMap((s) => [1, 2].map(() => s.consumeApproval(held.id, now + 2))));
+      assert.equal(consumed.filter((c) => c.consumed).length, 1);
     });
   });
 

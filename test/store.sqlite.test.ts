@@ -33,6 +33,7 @@ const raw: RawAccess<SqliteHandle> = {
     withFile(h, (db) =>
       db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'from a newer Warden', 0)").run(version),
     ),
+  corruptApprovalArgs: (h, id) => withFile(h, (db) => db.prepare("UPDATE approvals SET args = '[1, 2]' WHERE id = ?").run(id)),
 };
 
 storeContract(

@@ -1,3 +1,4 @@
+import type { ApprovalService } from '../approvals/approval-service.js';
 import type { ConfigFile } from '../config/schema.js';
 import type { AccessTokenVerifier } from '../credentials/access-token/verify.js';
 import type { SigningKeyRing } from '../credentials/keys/signing-keys.js';
@@ -36,6 +37,8 @@ export interface ApiContext {
   readonly agents: AgentService;
   readonly tasks: TaskService;
   readonly policy: PolicyService;
+  /** Held calls and people's decisions on them (`/v1/approvals`). */
+  readonly approvals: ApprovalService;
   /** The approve stage: resolves when people approved this exact call, else throws. */
   readonly approve: (call: AuthorizedCall, cred: VerifiedCredential, toolCall: ToolCall) => Promise<void>;
   readonly tokenEndpoint: TokenEndpoint;

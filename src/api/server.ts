@@ -5,6 +5,7 @@ import { WardenError } from '../errors/warden-error.js';
 import type { ApiContext } from './context.js';
 import { sendError } from './errors.js';
 import { adminRoutes } from './routes/admin.js';
+import { approvalRoutes } from './routes/approvals.js';
 import { agentRoutes } from './routes/agents.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { policyRoutes } from './routes/policy.js';
@@ -63,6 +64,7 @@ export async function buildApi(ctx: ApiContext, server: Server, logger: Logger):
   taskRoutes(app, ctx);
   adminRoutes(app, ctx);
   policyRoutes(app, ctx);
+  approvalRoutes(app, ctx);
   await app.ready();
   return app;
 }

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ApiError, AdminClient } from './admin-client.js';
 import { adminCommands } from './commands/admin.js';
 import { agentCommands } from './commands/agent.js';
+import { approvalCommands } from './commands/approvals.js';
 import { policyCommands } from './commands/policy.js';
 import { serveCommands } from './commands/serve.js';
 import { taskCommands } from './commands/task.js';
@@ -28,6 +29,7 @@ serveCommands(program);
 agentCommands(program, globals);
 taskCommands(program, globals);
 adminCommands(program, globals);
+approvalCommands(program, globals);
 policyCommands(program, globals);
 
 try {

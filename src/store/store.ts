@@ -5,6 +5,10 @@ import type {
   AgentStatus,
   ApiKeyId,
   ApiKeyRecord,
+  Approval,
+  ApprovalDecision,
+  ApprovalId,
+  ApprovalStatus,
   EventInput,
   EventRecord,
   Person,
@@ -29,9 +33,10 @@ import type {
  * - A database that cannot be reached rejects with `WardenError('STORE_UNAVAILABLE')`.
  * - Unique violations named below reject with `WardenError('CONFLICT')`.
  * - Times are integer milliseconds since the Unix epoch. Something that expires at `t` is
- *   expired at `now === t` (revocations, one-time values, signing keys alike).
- * - Lists come oldest first (persons, agents, agent keys, signing keys), except `listTasks`,
- *   newest first so that `limit` keeps the recent ones; events in `seq` order.
+ *   expired at `now === t` (revocations, one-time values, signing keys, approvals alike).
+ * - Lists come oldest first (persons, agents, agent keys, signing keys), except `listTasks`
+ *   and `listApprovals`, newest first so that `limit` keeps the recent ones; events in `seq`
+ *   order.
  * - Retiring what is already retired keeps the first retirement time.
  * - Text never holds NUL characters (PostgreSQL cannot store them); the HTTP edge rejects them.
  */
@@ -106,6 +111,51 @@ export interface Store {
   appendEvent(event: EventInput, time: number): Promise<EventRecord>;
   listEvents(filter?: { afterSeq?: number; type?: string; subject?: string; limit?: number }): Promise<EventRecord[]>;
 
+  // Approvals (held calls) ---------------------------------------------------------------
+  // An approval is *open* while it is pending, or approved and not yet consumed, and not
+  // expired at `now`. It *governs* its call (task, args digest) while it is open, or denied and
+  // not yet expired: a denial sticks until the approval's expiry, so an agent cannot pester
+  // approvers by retrying a call they refused. The approval's `agentId` MUST exist.
+
+  /**
+   * Resolves to the approval that governs `candidate`'s call (same task and args digest) at
+   * `now`, inserting `candidate` when none does. Of any number of concurrent callers with the
+   * same call, on any replica, exactly one gets `created: true` and all get the same approval:
+   * at most one open approval per call is enforced by the database itself. A pending or
+   * approved approval already expired at `now` no longer governs; it is marked `expired`.
+   * `candidate` MUST be pending, without decisions.
+   */
+  getOrInsertApproval(candidate: Approval, now: number): Promise<{ approval: Approval; created: boolean }>;
+  /** The approval as stored, decisions oldest first. Expiry is not applied: see `expireApprovals`. */
+  getApproval(id: ApprovalId): Promise<Approval | null>;
+  /** Newest first; `limit` defaults to 100 and is capped at 1000. */
+  listApprovals(filter?: { status?: ApprovalStatus; taskId?: TaskId; limit?: number }): Promise<Approval[]>;
+  /**
+   * Records one person's decision on a pending approval and resolves it, in one transaction
+   * that concurrent callers on any replica go through one at a time:
+   * - a `deny` moves it to `denied`;
+   * - an `approve` moves it to `approved` once the approvals that count reach `required` (the
+   *   requester's own approval counts only when `selfApproval`);
+   * - `resolvedAt` is set to `decision.at` when either happens, and `resolved` says this call
+   *   did it (exactly one caller sees `resolved: true` per approval).
+   * An approval that is not pending, or pending but expired at `now`, is `closed` (and left as
+   * it is: `expireApprovals` marks it). A person decides an approval at most once:
+   * `already_decided`, and nothing changes.
+   */
+  decideApproval(id: ApprovalId, decision: ApprovalDecision, now: number): Promise<ApprovalDecideOutcome>;
+  /**
+   * Moves an approved approval not expired at `now` to `consumed`. Resolves with
+   * `consumed: true` for exactly one caller per approval; `approval` is the row as it now is
+   * (null when there is no such approval).
+   */
+  consumeApproval(id: ApprovalId, now: number): Promise<{ consumed: boolean; approval: Approval | null }>;
+  /**
+   * Marks `expired` every pending or approved approval whose `expiresAt <= now`, setting
+   * `resolvedAt` to its `expiresAt`. Resolves to the approvals this call expired: each expiry
+   * is reported to exactly one caller, across replicas.
+   */
+  expireApprovals(now: number): Promise<Approval[]>;
+
   // Change notification ------------------------------------------------------------------
   /**
    * Tells every replica that revocations changed (PostgreSQL: NOTIFY). Replicas subscribed with
@@ -116,3 +166,10 @@ export interface Store {
   notifyRevocationsChanged(): Promise<void>;
   onRevocationsChanged(listener: () => void): void;
 }
+
+/** What `Store.decideApproval` did. */
+export type ApprovalDecideOutcome =
+  | { readonly kind: 'recorded'; readonly approval: Approval; readonly resolved: boolean }
+  | { readonly kind: 'closed'; readonly approval: Approval }
+  | { readonly kind: 'already_decided'; readonly approval: Approval }
+  | { readonly kind: 'not_found' };

@@ -7,6 +7,8 @@ import { BACKENDS, registerAgent, startTask, startWarden, tokenRequest, whoami, 
 const CONFIG = `
 policy:
   watch: true
+approvals:
+  waitSec: 0
 tools:
   - { name: github.list_issues, risk: low, inputSchema: { type: object, properties: { repo: { type: string } } } }
   - { name: github.create_issue, risk: medium, inputSchema: { type: object, properties: { repo: { type: string }, title: { type: string } } } }
@@ -66,6 +68,24 @@ for (const backend of BACKENDS) {
       const res = await call('github.delete_repo', { repo: 'acme/web' });
       assert.equal(res.status, 403);
       assert.equal(res.body.error.code, 'APPROVAL_PENDING');
+    });
+
+    it('lets a held call through once after an approver accepts that exact call', async () => {
+      const approver = await tw.admin('POST', '/v1/persons', { name: 'Ann', roles: ['approver'] });
+      const held = await call('github.delete_repo', { repo: 'acme/old' });
+      assert.equal(held.body.error.code, 'APPROVAL_PENDING');
+      const id = held.body.error.details.approval as string;
+      // Other arguments are another call: not covered by this approval.
+      const other = await call('github.delete_repo', { repo: 'acme/web-other' });
+      assert.notEqual(other.body.error.details.approval, id);
+      const ok = await tw.admin('POST', `/v1/approvals/${id}/approve`, { comment: 'old repo, fine' }, approver.body.apiKey);
+      assert.equal(ok.status, 200, JSON.stringify(ok.body));
+      const passed = await call('github.delete_repo', { repo: 'acme/old' });
+      assert.equal(passed.status, 200, JSON.stringify(passed.body));
+      assert.deepEqual(passed.body.policies, ['destructive-money-auth-need-approval']);
+      const again = await call('github.delete_repo', { repo: 'acme/old' });
+      assert.equal(again.body.error.code, 'APPROVAL_PENDING');
+      assert.notEqual(again.body.error.details.approval, id, 'an approval lets one call through');
     });
 
     it('denies and records a call whose policy could not be evaluated', async () => {

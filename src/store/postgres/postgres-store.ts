@@ -4,6 +4,7 @@ import {
   AgentKeySchema,
   AgentSchema,
   ApiKeyRecordSchema,
+  ApprovalSchema,
   EventRecordSchema,
   PersonSchema,
   RevocationSchema,
@@ -15,6 +16,10 @@ import {
   type AgentStatus,
   type ApiKeyId,
   type ApiKeyRecord,
+  type Approval,
+  type ApprovalDecision,
+  type ApprovalId,
+  type ApprovalStatus,
   type EventInput,
   type EventRecord,
   type Person,
@@ -28,7 +33,7 @@ import {
 } from '../../domain/index.js';
 import { WardenError } from '../../errors/warden-error.js';
 import { parseRow } from '../rows.js';
-import type { Store } from '../store.js';
+import type { ApprovalDecideOutcome, Store } from '../store.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 
 type Row = Record<string, unknown>;
@@ -134,6 +139,44 @@ const toEvent = (r: Row): EventRecord =>
     { seq: r.seq, time: r.time, type: r.type, outcome: r.outcome, actor: r.actor, subject: r.subject, data: r.data },
     'events',
   );
+
+const toApproval = (r: Row): Approval =>
+  parseRow(
+    ApprovalSchema,
+    {
+      id: r.id,
+      agentId: r.agent_id,
+      taskId: r.task_id,
+      action: r.action,
+      argsDigest: r.args_digest,
+      args: r.args,
+      required: r.required,
+      requester: r.requester,
+      selfApproval: r.self_approval,
+      policies: r.policies,
+      status: r.status,
+      createdAt: r.created_at,
+      expiresAt: r.expires_at,
+      resolvedAt: r.resolved_at,
+      decisions: r.decisions,
+    },
+    'approvals',
+  );
+
+/**
+ * The decisions of approval row `a`, oldest first, as one JSONB array: an approval is read in
+ * one statement, also from `RETURNING` (which sees the row as the statement left it).
+ */
+const DECISIONS_OF_A = `(SELECT coalesce(jsonb_agg(jsonb_build_object('personId', d.person_id, 'decision', d.decision,
+  'comment', d.comment, 'at', d.at) ORDER BY d.at, d.n), '[]'::jsonb) FROM approval_decisions d WHERE d.approval_id = a.id) AS decisions`;
+const SELECT_APPROVAL = `SELECT a.*, ${DECISIONS_OF_A} FROM approvals a`;
+
+/** An approval may only be stored as it starts: pending, undecided. */
+function assertNewApproval(a: Approval): void {
+  if (a.status !== 'pending' || a.decisions.length > 0 || a.resolvedAt !== null) {
+    throw new TypeError('getOrInsertApproval() takes a pending approval without decisions');
+  }
+}
 
 /** Maps driver errors to domain errors; SQL values stay in `cause` (server log), never in details. */
 function toStoreError(err: unknown): WardenError {
@@ -523,6 +566,128 @@ export class PostgresStore implements Store {
     params.push(Math.min(Math.max(filter.limit ?? 1000, 1), 10_000));
     const rows = await this.query(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT $${params.length}`, params);
     return rows.map(toEvent);
+  }
+
+  // Approvals ----------------------------------------------------------------------------
+  async getOrInsertApproval(a: Approval, now: number): Promise<{ approval: Approval; created: boolean }> {
+    assertNewApproval(a);
+    // Bounded: each round either returns or lost a race to a caller whose row the next round
+    // reads. Only rows vanishing again at once (consumed, expired) could make it go round.
+    for (let round = 0; round < 5; round++) {
+      // A stale open row would hold the unique index against the new one.
+      await this.query(
+        `UPDATE approvals SET status = 'expired', resolved_at = expires_at
+         WHERE task_id = $1 AND args_digest = $2 AND status IN ('pending', 'approved') AND expires_at <= $3`,
+        [a.taskId, a.argsDigest, now],
+      );
+      const [governing] = await this.query(
+        `${SELECT_APPROVAL} WHERE a.task_id = $1 AND a.args_digest = $2 AND a.status IN ('pending', 'approved', 'denied')
+         AND a.expires_at > $3 ORDER BY a.created_at DESC, a.id LIMIT 1`,
+        [a.taskId, a.argsDigest, now],
+      );
+      if (governing) return { approval: toApproval(governing), created: false };
+      // A concurrent insert of the same call waits here for the other transaction, then does
+      // nothing: the partial unique index is the arbiter, on every replica.
+      const [inserted] = await this.query(
+        `INSERT INTO approvals AS a (id, agent_id, task_id, action, args_digest, args, required, requester, self_approval, policies,
+           status, created_at, expires_at, resolved_at)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10::jsonb, $11, $12, $13, NULL)
+         ON CONFLICT (task_id, args_digest) WHERE status IN ('pending', 'approved') DO NOTHING
+         RETURNING a.*, '[]'::jsonb AS decisions`,
+        [
+          a.id,
+          a.agentId,
+          a.taskId,
+          a.action,
+          a.argsDigest,
+          json(a.args),
+          a.required,
+          a.requester,
+          a.selfApproval,
+          json(a.policies),
+          a.status,
+          a.createdAt,
+          a.expiresAt,
+        ],
+      );
+      if (inserted) return { approval: toApproval(inserted), created: true };
+    }
+    throw new WardenError('CONFLICT', { reason: 'approval of this call keeps changing' });
+  }
+
+  async getApproval(id: ApprovalId): Promise<Approval | null> {
+    const [row] = await this.query(`${SELECT_APPROVAL} WHERE a.id = $1`, [id]);
+    return row ? toApproval(row) : null;
+  }
+
+  async listApprovals(filter: { status?: ApprovalStatus; taskId?: TaskId; limit?: number } = {}): Promise<Approval[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.status) {
+      params.push(filter.status);
+      where.push(`a.status = $${params.length}`);
+    }
+    if (filter.taskId) {
+      params.push(filter.taskId);
+      where.push(`a.task_id = $${params.length}`);
+    }
+    params.push(Math.min(Math.max(filter.limit ?? 100, 1), 1000));
+    const sql = `${SELECT_APPROVAL} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.created_at DESC, a.id LIMIT $${params.length}`;
+    return (await this.query(sql, params)).map(toApproval);
+  }
+
+  decideApproval(id: ApprovalId, d: ApprovalDecision, now: number): Promise<ApprovalDecideOutcome> {
+    return this.transaction(async (c): Promise<ApprovalDecideOutcome> => {
+      const read = async (): Promise<Approval> => toApproval((await c.query<Row>(`${SELECT_APPROVAL} WHERE a.id = $1`, [id])).rows[0]!);
+      // The row lock queues every decider of this approval, on any replica, until commit: the
+      // count below then sees every earlier decision, so exactly one decider resolves it.
+      const row = (await c.query<Row>('SELECT status, expires_at, required FROM approvals WHERE id = $1 FOR UPDATE', [id])).rows[0];
+      if (!row) return { kind: 'not_found' };
+      if (row.status !== 'pending' || Number(row.expires_at) <= now) return { kind: 'closed', approval: await read() };
+      const inserted = await c.query(
+        `INSERT INTO approval_decisions (approval_id, person_id, decision, comment, at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (approval_id, person_id) DO NOTHING`,
+        [id, d.personId, d.decision, d.comment, d.at],
+      );
+      if (inserted.rowCount === 0) return { kind: 'already_decided', approval: await read() };
+      let status: ApprovalStatus | null = null;
+      if (d.decision === 'deny') {
+        status = 'denied';
+      } else {
+        // The requester's own approval does not count unless the policy allows it.
+        const counted = await c.query<Row>(
+          `SELECT count(*) AS n FROM approval_decisions d JOIN approvals a ON a.id = d.approval_id
+           WHERE d.approval_id = $1 AND d.decision = 'approve'
+             AND (a.self_approval OR a.requester IS NULL OR d.person_id <> a.requester)`,
+          [id],
+        );
+        if (Number(counted.rows[0]?.n) >= Number(row.required)) status = 'approved';
+      }
+      if (status) await c.query('UPDATE approvals SET status = $1, resolved_at = $2 WHERE id = $3', [status, d.at, id]);
+      return { kind: 'recorded', approval: await read(), resolved: status !== null };
+    });
+  }
+
+  async consumeApproval(id: ApprovalId, now: number): Promise<{ consumed: boolean; approval: Approval | null }> {
+    // One statement: of concurrent consumers the row lock lets one through; the others re-check
+    // the condition after it committed and find the approval consumed.
+    const [row] = await this.query(
+      `UPDATE approvals a SET status = 'consumed' WHERE a.id = $1 AND a.status = 'approved' AND a.expires_at > $2
+       RETURNING a.*, ${DECISIONS_OF_A}`,
+      [id, now],
+    );
+    if (row) return { consumed: true, approval: toApproval(row) };
+    return { consumed: false, approval: await this.getApproval(id) };
+  }
+
+  async expireApprovals(now: number): Promise<Approval[]> {
+    const rows = await this.query(
+      `UPDATE approvals a SET status = 'expired', resolved_at = a.expires_at
+       WHERE a.status IN ('pending', 'approved') AND a.expires_at <= $1
+       RETURNING a.*, ${DECISIONS_OF_A}`,
+      [now],
+    );
+    return rows.map(toApproval).sort((x, y) => x.createdAt - y.createdAt || x.id.localeCompare(y.id));
   }
 
   // Change notification ------------------------------------------------------------------

@@ -110,4 +110,44 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
         BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
     `,
   },
+  {
+    version: 2,
+    name: 'approvals',
+    sql: `
+      -- No foreign key to tasks: a held task grant (action start_task) names a task not yet
+      -- granted.
+      CREATE TABLE approvals (
+        id TEXT PRIMARY KEY,
+        agent_id TEXT NOT NULL REFERENCES agents(id),
+        task_id TEXT NOT NULL,
+        action TEXT NOT NULL,
+        args_digest TEXT NOT NULL,
+        args TEXT NOT NULL,
+        required INTEGER NOT NULL CHECK (required >= 1),
+        requester TEXT,
+        self_approval INTEGER NOT NULL CHECK (self_approval IN (0, 1)),
+        policies TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'expired', 'consumed')),
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        resolved_at INTEGER
+      ) STRICT;
+      -- At most one open approval per call: identical calls held at once share it.
+      CREATE UNIQUE INDEX approvals_open_call ON approvals(task_id, args_digest) WHERE status IN ('pending', 'approved');
+      CREATE INDEX approvals_call ON approvals(task_id, args_digest, created_at);
+      CREATE INDEX approvals_open_expiry ON approvals(expires_at) WHERE status IN ('pending', 'approved');
+      CREATE INDEX approvals_created ON approvals(created_at);
+      CREATE INDEX approvals_status ON approvals(status, created_at);
+
+      -- One decision per person and approval, enforced by the key.
+      CREATE TABLE approval_decisions (
+        approval_id TEXT NOT NULL REFERENCES approvals(id),
+        person_id TEXT NOT NULL REFERENCES persons(id),
+        decision TEXT NOT NULL CHECK (decision IN ('approve', 'deny')),
+        comment TEXT,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (approval_id, person_id)
+      ) STRICT;
+    `,
+  },
 ];

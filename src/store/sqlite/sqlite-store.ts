@@ -4,6 +4,7 @@ import {
   AgentKeySchema,
   AgentSchema,
   ApiKeyRecordSchema,
+  ApprovalSchema,
   EventRecordSchema,
   PersonSchema,
   RevocationSchema,
@@ -15,6 +16,10 @@ import {
   type AgentStatus,
   type ApiKeyId,
   type ApiKeyRecord,
+  type Approval,
+  type ApprovalDecision,
+  type ApprovalId,
+  type ApprovalStatus,
   type EventInput,
   type EventRecord,
   type Person,
@@ -28,7 +33,7 @@ import {
 } from '../../domain/index.js';
 import { WardenError } from '../../errors/warden-error.js';
 import { parseJsonColumn, parseRow } from '../rows.js';
-import type { Store } from '../store.js';
+import type { ApprovalDecideOutcome, Store } from '../store.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
 type Row = Record<string, unknown>;
@@ -133,6 +138,37 @@ const toEvent = (r: Row): EventRecord =>
     },
     'events',
   );
+
+const toApproval = (r: Row, decisions: Row[]): Approval =>
+  parseRow(
+    ApprovalSchema,
+    {
+      id: r.id,
+      agentId: r.agent_id,
+      taskId: r.task_id,
+      action: r.action,
+      argsDigest: r.args_digest,
+      args: parseJsonColumn(r.args, 'approvals'),
+      required: r.required,
+      requester: r.requester,
+      // Anything but 0 or 1 stays as it is, so the row fails its schema.
+      selfApproval: r.self_approval === 1 ? true : r.self_approval === 0 ? false : r.self_approval,
+      policies: parseJsonColumn(r.policies, 'approvals'),
+      status: r.status,
+      createdAt: r.created_at,
+      expiresAt: r.expires_at,
+      resolvedAt: r.resolved_at,
+      decisions: decisions.map((d) => ({ personId: d.person_id, decision: d.decision, comment: d.comment, at: d.at })),
+    },
+    'approvals',
+  );
+
+/** An approval may only be stored as it starts: pending, undecided. */
+function assertNewApproval(a: Approval): void {
+  if (a.status !== 'pending' || a.decisions.length > 0 || a.resolvedAt !== null) {
+    throw new TypeError('getOrInsertApproval() takes a pending approval without decisions');
+  }
+}
 
 function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && 'code' in err && String((err as { code: unknown }).code).startsWith('SQLITE_CONSTRAINT');
@@ -475,6 +511,149 @@ export class SqliteStore implements Store {
       args.push(Math.min(Math.max(filter.limit ?? 1000, 1), 10_000));
       return (this.db.prepare(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...args) as Row[]).map(toEvent);
     });
+  }
+
+  // Approvals ----------------------------------------------------------------------------
+  /** Rows of `approvals` with their decisions (oldest first), validated. */
+  private withDecisions(rows: Row[]): Approval[] {
+    if (rows.length === 0) return [];
+    const byApproval = new Map<unknown, Row[]>(rows.map((r) => [r.id, []]));
+    const decisions = this.db
+      .prepare(`SELECT * FROM approval_decisions WHERE approval_id IN (${rows.map(() => '?').join(', ')}) ORDER BY at, rowid`)
+      .all(...rows.map((r) => r.id)) as Row[];
+    for (const d of decisions) byApproval.get(d.approval_id)?.push(d);
+    return rows.map((r) => toApproval(r, byApproval.get(r.id) ?? []));
+  }
+
+  private readApproval(id: string): Approval | null {
+    const row = this.db.prepare('SELECT * FROM approvals WHERE id = ?').get(id) as Row | undefined;
+    return row ? (this.withDecisions([row])[0] ?? null) : null;
+  }
+
+  async getOrInsertApproval(a: Approval, now: number): Promise<{ approval: Approval; created: boolean }> {
+    assertNewApproval(a);
+    return this.run(() => {
+      // IMMEDIATE: the write lock is taken before the read, so another process on the same
+      // file cannot insert between our check and our insert.
+      return this.db
+        .transaction(() => {
+          this.db
+            .prepare(
+              `UPDATE approvals SET status = 'expired', resolved_at = expires_at
+               WHERE task_id = ? AND args_digest = ? AND status IN ('pending', 'approved') AND expires_at <= ?`,
+            )
+            .run(a.taskId, a.argsDigest, now);
+          const governing = this.db
+            .prepare(
+              `SELECT * FROM approvals WHERE task_id = ? AND args_digest = ? AND status IN ('pending', 'approved', 'denied')
+               AND expires_at > ? ORDER BY created_at DESC, id LIMIT 1`,
+            )
+            .get(a.taskId, a.argsDigest, now) as Row | undefined;
+          if (governing) return { approval: this.withDecisions([governing])[0]!, created: false };
+          this.db
+            .prepare(
+              `INSERT INTO approvals (id, agent_id, task_id, action, args_digest, args, required, requester, self_approval, policies,
+                 status, created_at, expires_at, resolved_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
+            )
+            .run(
+              a.id,
+              a.agentId,
+              a.taskId,
+              a.action,
+              a.argsDigest,
+              JSON.stringify(a.args),
+              a.required,
+              a.requester,
+              a.selfApproval ? 1 : 0,
+              JSON.stringify(a.policies),
+              a.status,
+              a.createdAt,
+              a.expiresAt,
+            );
+          return { approval: this.readApproval(a.id)!, created: true };
+        })
+        .immediate();
+    });
+  }
+
+  getApproval(id: ApprovalId): Promise<Approval | null> {
+    return this.run(() => this.readApproval(id));
+  }
+
+  listApprovals(filter: { status?: ApprovalStatus; taskId?: TaskId; limit?: number } = {}): Promise<Approval[]> {
+    return this.run(() => {
+      const where: string[] = [];
+      const args: unknown[] = [];
+      if (filter.status) {
+        where.push('status = ?');
+        args.push(filter.status);
+      }
+      if (filter.taskId) {
+        where.push('task_id = ?');
+        args.push(filter.taskId);
+      }
+      args.push(Math.min(Math.max(filter.limit ?? 100, 1), 1000));
+      const sql = `SELECT * FROM approvals ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id LIMIT ?`;
+      return this.withDecisions(this.db.prepare(sql).all(...args) as Row[]);
+    });
+  }
+
+  decideApproval(id: ApprovalId, d: ApprovalDecision, now: number): Promise<ApprovalDecideOutcome> {
+    return this.run(() =>
+      this.db
+        .transaction((): ApprovalDecideOutcome => {
+          const row = this.db.prepare('SELECT * FROM approvals WHERE id = ?').get(id) as Row | undefined;
+          if (!row) return { kind: 'not_found' };
+          if (row.status !== 'pending' || Number(row.expires_at) <= now) return { kind: 'closed', approval: this.readApproval(id)! };
+          const inserted = this.db
+            .prepare('INSERT INTO approval_decisions (approval_id, person_id, decision, comment, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING')
+            .run(id, d.personId, d.decision, d.comment, d.at);
+          if (inserted.changes === 0) return { kind: 'already_decided', approval: this.readApproval(id)! };
+          let status: ApprovalStatus | null = null;
+          if (d.decision === 'deny') {
+            status = 'denied';
+          } else {
+            // The requester's own approval does not count unless the policy allows it.
+            const counted = this.db
+              .prepare(
+                `SELECT count(*) AS n FROM approval_decisions d JOIN approvals a ON a.id = d.approval_id
+                 WHERE d.approval_id = ? AND d.decision = 'approve'
+                   AND (a.self_approval = 1 OR a.requester IS NULL OR d.person_id <> a.requester)`,
+              )
+              .get(id) as Row;
+            if (Number(counted.n) >= Number(row.required)) status = 'approved';
+          }
+          if (status) this.db.prepare('UPDATE approvals SET status = ?, resolved_at = ? WHERE id = ?').run(status, d.at, id);
+          return { kind: 'recorded', approval: this.readApproval(id)!, resolved: status !== null };
+        })
+        .immediate(),
+    );
+  }
+
+  consumeApproval(id: ApprovalId, now: number): Promise<{ consumed: boolean; approval: Approval | null }> {
+    return this.run(() => {
+      const res = this.db
+        .prepare("UPDATE approvals SET status = 'consumed' WHERE id = ? AND status = 'approved' AND expires_at > ?")
+        .run(id, now);
+      return { consumed: res.changes === 1, approval: this.readApproval(id) };
+    });
+  }
+
+  expireApprovals(now: number): Promise<Approval[]> {
+    return this.run(() =>
+      this.db
+        .transaction(() => {
+          const ids = this.db
+            .prepare(
+              `UPDATE approvals SET status = 'expired', resolved_at = expires_at
+               WHERE status IN ('pending', 'approved') AND expires_at <= ? RETURNING id`,
+            )
+            .all(now) as Row[];
+          return ids.map((r) => this.readApproval(String(r.id))!).sort((x, y) => x.createdAt - y.createdAt || x.id.localeCompare(y.id));
+        })
+        .immediate(),
+    );
   }
 
   notifyRevocationsChanged(): Promise<void> {
