@@ -142,10 +142,14 @@ export class Warden {
       const urls: PublicUrls = { base, issuer: base, audience: base, tokenEndpoint: `${base}/oauth/token` };
 
       const t = config.tokens;
+      // Built first: a missing webhook secret must fail start-up before anything is watching.
+      const notifier = new WebhookNotifier(config.approvals.webhooks, { events, clock, baseUrl: base, configFile: join(opts.dataDir, CONFIG_FILE), logger });
       const policy = new PolicyService(join(opts.dataDir, config.policy.dir), config.tools, events);
       const loaded = await policy.start(config.policy.watch);
-      if (!loaded.ok) throw new PolicyLoadError(loaded.problems);
-      const notifier = new WebhookNotifier(config.approvals.webhooks, { events, clock, baseUrl: base, configFile: join(opts.dataDir, CONFIG_FILE), logger });
+      if (!loaded.ok) {
+        policy.stop();
+        throw new PolicyLoadError(loaded.problems);
+      }
       const approvals = new ApprovalService(store, events, clock, ids, { waitSec: config.approvals.waitSec, expirySec: config.approvals.expirySec }, notifier);
       const revocations = new RevocationSet(store, clock);
       await revocations.start();

@@ -9,7 +9,7 @@ export const ApprovalIdSchema = z
 
 /**
  * pending → approved → consumed (the approved call went through once), or pending → denied
- * (any one denial), or pending → expired.
+ * (any one denial), or pending/approved → expired (an approval unused by its expiry lapses).
  */
 export const ApprovalStatusSchema = z.enum(['pending', 'approved', 'denied', 'expired', 'consumed']);
 export type ApprovalStatus = z.infer<typeof ApprovalStatusSchema>;
