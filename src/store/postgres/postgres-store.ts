@@ -1,15 +1,7 @@
 import pg from 'pg';
 import type { ClientConfig, CustomTypesConfig, PoolClient } from 'pg';
 import {
-  AgentKeySchema,
-  AgentSchema,
-  ApiKeyRecordSchema,
   ApprovalSchema,
-  EventRecordSchema,
-  PersonSchema,
-  RevocationSchema,
-  SigningKeyRecordSchema,
-  TaskSchema,
   type Agent,
   type AgentId,
   type AgentKey,
@@ -33,10 +25,10 @@ import {
 } from '../../domain/index.js';
 import { WardenError } from '../../errors/warden-error.js';
 import { parseRow } from '../rows.js';
+import { toAgent, toAgentKey, toApiKey, toEvent, toPerson, toRevocation, toSigningKey, toTask, type Row } from '../row-mappers.js';
 import type { ApprovalDecideOutcome, Store } from '../store.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 
-type Row = Record<string, unknown>;
 
 /** The channel replicas LISTEN on for revocation changes. */
 export const REVOCATIONS_CHANNEL = 'warden_revocations';
@@ -64,81 +56,6 @@ const TYPES: CustomTypesConfig = {
     };
   },
 };
-
-const toPerson = (r: Row): Person =>
-  parseRow(PersonSchema, { id: r.id, name: r.name, email: r.email, roles: r.roles, status: r.status, createdAt: r.created_at }, 'persons');
-
-const toApiKey = (r: Row): ApiKeyRecord =>
-  parseRow(
-    ApiKeyRecordSchema,
-    { id: r.id, personId: r.person_id, label: r.label, secretHash: r.secret_hash, createdAt: r.created_at, revokedAt: r.revoked_at },
-    'api_keys',
-  );
-
-const toAgent = (r: Row): Agent =>
-  parseRow(
-    AgentSchema,
-    {
-      id: r.id,
-      name: r.name,
-      owner: r.owner,
-      purpose: r.purpose,
-      riskCategory: r.risk_category,
-      status: r.status,
-      capabilities: r.capabilities,
-      maxTaskLifetimeSec: r.max_task_lifetime_sec,
-      createdAt: r.created_at,
-      updatedAt: r.updated_at,
-    },
-    'agents',
-  );
-
-const toAgentKey = (r: Row): AgentKey =>
-  parseRow(
-    AgentKeySchema,
-    { agentId: r.agent_id, jkt: r.jkt, jwk: r.jwk, alg: r.alg, status: r.status, createdAt: r.created_at, retiredAt: r.retired_at },
-    'agent_keys',
-  );
-
-const toTask = (r: Row): Task =>
-  parseRow(
-    TaskSchema,
-    {
-      id: r.id,
-      agentId: r.agent_id,
-      purpose: r.purpose,
-      scope: r.scope,
-      onBehalfOf: r.on_behalf_of,
-      ticket: r.ticket,
-      status: r.status,
-      createdAt: r.created_at,
-      expiresAt: r.expires_at,
-      endedAt: r.ended_at,
-      endReason: r.end_reason,
-    },
-    'tasks',
-  );
-
-const toRevocation = (r: Row): Revocation =>
-  parseRow(
-    RevocationSchema,
-    { kind: r.kind, value: r.value, reason: r.reason, createdAt: r.created_at, expiresAt: r.expires_at, liftedAt: r.lifted_at },
-    'revocations',
-  );
-
-const toSigningKey = (r: Row): SigningKeyRecord =>
-  parseRow(
-    SigningKeyRecordSchema,
-    { kid: r.kid, publicJwk: r.public_jwk, createdAt: r.created_at, retiredAt: r.retired_at, verifyUntil: r.verify_until },
-    'signing_keys',
-  );
-
-const toEvent = (r: Row): EventRecord =>
-  parseRow(
-    EventRecordSchema,
-    { seq: r.seq, time: r.time, type: r.type, outcome: r.outcome, actor: r.actor, subject: r.subject, data: r.data },
-    'events',
-  );
 
 const toApproval = (r: Row): Approval =>
   parseRow(
