@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { CatalogToolSchema, type CatalogTool } from '../config/schema.js';
 import { RiskCategorySchema, type Agent } from '../domain/index.js';
-import { PolicyEngine, type CedarRequest, type PolicyDecision } from './engine.js';
+import { PolicyEngine, type CallRequest, type CedarRequest, type PolicyDecision, type StartTaskRequest } from './engine.js';
 import type { PolicyProblem } from './policy-set.js';
 
 /**
@@ -57,29 +57,38 @@ export interface CaseResult {
 }
 
 const TEST_AGENT_ID = 'agt_000000000000000000000test';
+const TEST_TASK_ID = 'tsk_000000000000000000000test';
 
-/** Builds the Cedar request for a test/explain request. */
-export function toCedarRequest(engine: PolicyEngine, r: PolicyRequest): CedarRequest | null {
+/** A test/explain request as the engine's own input: a call, or a start_task request. */
+function toEngineRequest(r: PolicyRequest): { call: CallRequest } | { start: StartTaskRequest } {
   const nowMs = r.time ? Date.parse(r.time) : Date.now();
   const agent: Agent = { id: TEST_AGENT_ID as Agent['id'], purpose: 'policy test', capabilities: ['**'], maxTaskLifetimeSec: 86_400, createdAt: 0, updatedAt: 0, ...r.agent };
   const person = r.person ? { sub: r.person.sub, iss: r.person.iss } : null;
   if (r.action === 'start_task') {
-    return engine.startTaskRequest({ agent, taskId: 'tsk_000000000000000000000test', purpose: r.task.purpose, scope: r.task.scope, lifetimeSec: r.task.lifetimeSec, ticket: r.task.ticket ?? null, person, nowMs });
+    return { start: { agent, taskId: TEST_TASK_ID, purpose: r.task.purpose, scope: r.task.scope, lifetimeSec: r.task.lifetimeSec, ticket: r.task.ticket ?? null, person, nowMs } };
   }
-  return engine.callRequest({
-    agent,
-    task: { id: 'tsk_000000000000000000000test', purpose: r.task.purpose, scope: r.task.scope, createdAt: nowMs - r.task.ageSec * 1000, ticket: r.task.ticket ?? null },
-    person,
-    tool: r.action,
-    args: r.args,
-    nowMs,
-    ...(r.flow ? { flow: r.flow } : {}),
-  });
+  return {
+    call: {
+      agent,
+      task: { id: TEST_TASK_ID, purpose: r.task.purpose, scope: r.task.scope, createdAt: nowMs - r.task.ageSec * 1000, ticket: r.task.ticket ?? null },
+      person,
+      tool: r.action,
+      args: r.args,
+      nowMs,
+      ...(r.flow ? { flow: r.flow } : {}),
+    },
+  };
+}
+
+/** The Cedar request for a test/explain request, or null for a tool the catalog does not know. */
+export function toCedarRequest(engine: PolicyEngine, r: PolicyRequest): CedarRequest | null {
+  const req = toEngineRequest(r);
+  return 'start' in req ? engine.startTaskRequest(req.start) : engine.callRequest(req.call);
 }
 
 export function decide(engine: PolicyEngine, r: PolicyRequest): PolicyDecision {
-  const req = toCedarRequest(engine, r);
-  return req ? engine.evaluate(req) : engine.decideCall({ agent: {} as Agent, task: { id: '', purpose: '', scope: [], createdAt: 0, ticket: null }, person: null, tool: r.action, args: {}, nowMs: 0 });
+  const req = toEngineRequest(r);
+  return 'start' in req ? engine.decideStartTask(req.start) : engine.decideCall(req.call);
 }
 
 const describeDecision = (d: PolicyDecision): string =>

@@ -2,9 +2,9 @@ import type { Agent, Task } from '../../domain/index.js';
 import { WardenError } from '../../errors/warden-error.js';
 import type { EventLog } from '../../events/event-log.js';
 import { matches } from '../../identity/capabilities.js';
+import { canonicalArgsDigest } from '../../approvals/approval-service.js';
 import type { PolicyDecision } from '../../policy/engine.js';
 import type { PolicyService } from '../../policy/policy-service.js';
-import { canonicalDigest } from '../../util/canonical-digest.js';
 import type { Clock } from '../../util/clock.js';
 import { isVerified, type VerifiedCredential } from '../verified-credential.js';
 
@@ -35,7 +35,7 @@ export async function authorizeCall(
 ): Promise<AuthorizedCall> {
   if (!isVerified(cred)) throw new TypeError('authorizeCall needs a credential from the authenticate stage');
   const { agent, task } = deps;
-  const argsDigest = canonicalDigest({ action: call.tool, args: call.args });
+  const argsDigest = canonicalArgsDigest(call.tool, call.args);
   const base = { agent: agent.id, task: task.id, tool: call.tool, argsDigest, person: cred.onBehalfOf };
   if (!cred.scope.some((pattern) => matches(pattern, call.tool))) {
     await deps.events.record({ type: 'policy.decide', outcome: 'denied', actor: { kind: 'agent', id: agent.id }, subject: task.id, data: { ...base, point: 'call', decision: 'deny', reason: 'outside task scope' } });
