@@ -50,3 +50,9 @@ export class AdminClient {
     return parsed as T;
   }
 }
+
+/** What every command group gets from the program: the API client and the output mode. */
+export interface CliGlobals {
+  client: () => AdminClient;
+  json: () => boolean;
+}

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { calculateJwkThumbprint, SignJWT, type JWK } from 'jose';
 
@@ -54,7 +54,6 @@ export async function createDpopProof(
   const htu = `${u.protocol}//${u.host}${u.pathname}`;
   const claims: Record<string, unknown> = { jti: randomUUID(), htm: opts.method.toUpperCase(), htu, iat: opts.nowSec ?? Math.floor(Date.now() / 1000) };
   if (opts.accessToken !== undefined) {
-    const { createHash } = await import('node:crypto');
     claims.ath = createHash('sha256').update(opts.accessToken).digest('base64url');
   }
   return new SignJWT(claims).setProtectedHeader({ typ: 'dpop+jwt', alg: key.alg, jwk: { ...key.publicJwk } }).sign(key.privateKey);

@@ -1,13 +1,9 @@
 import type { Command } from 'commander';
-import type { AdminClient } from '../admin-client.js';
+import type { CliGlobals } from '../admin-client.js';
 import { isoTime, printJson, printTable } from '../output.js';
 
-interface Globals {
-  client: () => AdminClient;
-  json: () => boolean;
-}
 
-export function adminCommands(program: Command, g: Globals): void {
+export function adminCommands(program: Command, g: CliGlobals): void {
   const keys = program.command('keys').description("Warden's token-signing keys");
   keys.command('list').action(async () => {
     const res = await g.client().call<{ keys: Record<string, unknown>[]; active: string }>('GET', '/v1/signing-keys');

@@ -1,13 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { generateAgentKey, saveAgentKey } from '../../sdk/keys.js';
-import type { AdminClient } from '../admin-client.js';
+import type { CliGlobals } from '../admin-client.js';
 import { isoTime, printJson, printRecord, printTable } from '../output.js';
 
-interface Globals {
-  client: () => AdminClient;
-  json: () => boolean;
-}
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
 
@@ -46,7 +42,7 @@ function showAgent(view: { agent: Record<string, unknown>; keys: Record<string, 
   );
 }
 
-export function agentCommands(program: Command, g: Globals): void {
+export function agentCommands(program: Command, g: CliGlobals): void {
   const agent = program.command('agent').description('agent identities');
 
   agent

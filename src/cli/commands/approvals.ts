@@ -1,11 +1,7 @@
 import type { Command } from 'commander';
-import type { AdminClient } from '../admin-client.js';
+import type { CliGlobals } from '../admin-client.js';
 import { isoTime, printJson, printRecord, printTable } from '../output.js';
 
-interface Globals {
-  client: () => AdminClient;
-  json: () => boolean;
-}
 
 /** An approval as the API returns it; the CLI only reads it. */
 interface ApprovalView {
@@ -52,7 +48,7 @@ function showApproval(a: ApprovalView): void {
   );
 }
 
-export function approvalCommands(program: Command, g: Globals): void {
+export function approvalCommands(program: Command, g: CliGlobals): void {
   const approvals = program.command('approvals').description('calls held for human approval');
 
   approvals

@@ -9,13 +9,9 @@ import { readPolicyDir, type PolicyProblem } from '../../policy/policy-set.js';
 import { PolicyRequestSchema, runPolicyTestFile, toCedarRequest, type CaseResult } from '../../policy/policy-tests.js';
 import { parseInput } from '../../util/parse-input.js';
 import { CONFIG_FILE } from '../../warden.js';
-import type { AdminClient } from '../admin-client.js';
+import type { CliGlobals } from '../admin-client.js';
 import { printJson, printTable } from '../output.js';
 
-interface Globals {
-  client: () => AdminClient;
-  json: () => boolean;
-}
 
 interface Where {
   dataDir?: string;
@@ -34,7 +30,7 @@ function printProblems(problems: readonly PolicyProblem[]): void {
   for (const p of problems) process.stderr.write(`${p.file}:${p.line}: ${p.policy ? `[${p.policy}] ` : ''}${p.message}\n`);
 }
 
-export function policyCommands(program: Command, g: Globals): void {
+export function policyCommands(program: Command, g: CliGlobals): void {
   const policy = program.command('policy').description('Cedar policies: validate, test, explain, reload');
   const where = (cmd: Command) =>
     cmd.option('--data-dir <dir>', 'state directory (WARDEN_DATA_DIR, default ./.warden)').option('--dir <dir>', 'policy directory (default: <data-dir>/policies)');

@@ -1,13 +1,9 @@
 import type { Command } from 'commander';
-import type { AdminClient } from '../admin-client.js';
+import type { CliGlobals } from '../admin-client.js';
 import { isoTime, printJson, printRecord, printTable } from '../output.js';
 
-interface Globals {
-  client: () => AdminClient;
-  json: () => boolean;
-}
 
-export function taskCommands(program: Command, g: Globals): void {
+export function taskCommands(program: Command, g: CliGlobals): void {
   const task = program.command('task').description('tasks: units of authorized work');
 
   task
