@@ -158,7 +158,7 @@ export class Warden {
       const dpop = new DpopVerifier(keyCache, replay, clock, { maxAgeSec: t.dpopMaxAgeSec, skewSec: t.clockSkewSec });
       const accessTokens = new AccessTokenVerifier(keys, clock, { issuer: urls.issuer, audience: urls.audience, skewSec: t.clockSkewSec });
       const agents = new AgentService(store, events, revocations, clock, ids);
-      const tasks = new TaskService(store, events, revocations, clock, ids, config.tasks.defaultLifetimeSec, policy);
+      const tasks = new TaskService(store, events, revocations, clock, ids, config.tasks.defaultLifetimeSec, policy, approvals);
       const clients = new ClientAssertionVerifier(store, keyCache, clock, {
         audiences: [urls.tokenEndpoint, urls.issuer],
         maxAgeSec: t.clientAssertionMaxAgeSec,

@@ -783,6 +783,20 @@ export function storeContract<H extends StoreHandle>(name: string, makeStore: ()
         assert.deepEqual((await store().listApprovals({ status: 'approved' }))[0]?.decisions, [decision(p!.id)]);
       });
 
+      it('finds approvals by agent, action and argument digest (a held task grant is found again)', async () => {
+        const [agent, other] = [await insertAgent(), await insertAgent()];
+        const grant = newApproval(agent.id, { action: 'start_task', createdAt: T0 + 1 });
+        const sameDigestOtherAgent = newApproval(other.id, { action: 'start_task', argsDigest: grant.argsDigest, createdAt: T0 + 2 });
+        const sameDigestOtherAction = newApproval(agent.id, { argsDigest: grant.argsDigest, createdAt: T0 + 3 });
+        for (const a of [grant, sameDigestOtherAgent, sameDigestOtherAction]) await store().getOrInsertApproval(a, T0 + 3);
+        const ids = async (filter: Parameters<Store['listApprovals']>[0]) => (await store().listApprovals(filter)).map((a) => a.id);
+
+        assert.deepEqual(await ids({ agentId: agent.id, action: 'start_task', argsDigest: grant.argsDigest }), [grant.id]);
+        assert.deepEqual(await ids({ argsDigest: grant.argsDigest }), [sameDigestOtherAction.id, sameDigestOtherAgent.id, grant.id]);
+        assert.deepEqual(await ids({ agentId: agent.id }), [sameDigestOtherAction.id, grant.id]);
+        assert.deepEqual(await ids({ action: 'start_task', status: 'approved' }), []);
+      });
+
       it('refuses to store an approval that does not start pending and undecided', async () => {
         const agent = await insertAgent();
         await assert.rejects(store().getOrInsertApproval(newApproval(agent.id, { status: 'approved', resolvedAt: T0 }), T0), TypeError);

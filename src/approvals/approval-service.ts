@@ -13,7 +13,7 @@ import {
 import type { ErrorCode } from '../errors/registry.js';
 import { WardenError } from '../errors/warden-error.js';
 import { SYSTEM, type EventLog } from '../events/event-log.js';
-import type { Store } from '../store/store.js';
+import type { ApprovalFilter, Store } from '../store/store.js';
 import { canonicalDigest } from '../util/canonical-digest.js';
 import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/id-generator.js';
@@ -168,7 +168,7 @@ export class ApprovalService {
   }
 
   /** Newest first, expiries applied. */
-  async list(filter: { status?: ApprovalStatus; taskId?: TaskId; limit?: number } = {}): Promise<Approval[]> {
+  async list(filter: ApprovalFilter = {}): Promise<Approval[]> {
     await this.sweep(this.clock.now());
     return this.store.listApprovals(filter);
   }

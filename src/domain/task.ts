@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AgentIdSchema, TaskIdSchema } from './ids.js';
 import { CapabilitySchema } from './agent.js';
+import { RoleSchema } from './person.js';
 
 export const TaskStatusSchema = z.enum(['active', 'completed', 'revoked']);
 export type TaskStatus = z.infer<typeof TaskStatusSchema>;
@@ -13,6 +14,8 @@ export const OnBehalfOfSchema = z.object({
   iss: z.string().min(1).max(500),
   name: z.string().max(200).optional(),
   email: z.string().max(320).optional(),
+  /** A Warden person's roles when the task was granted (what policies see); none for OIDC people. */
+  roles: z.array(RoleSchema).max(10).optional(),
 });
 export type OnBehalfOf = z.infer<typeof OnBehalfOfSchema>;
 

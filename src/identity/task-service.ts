@@ -14,8 +14,13 @@ import type { RevocationSet } from '../revocation/revocation-set.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/id-generator.js';
+import type { PolicyDecision } from '../policy/engine.js';
 import type { PolicyService } from '../policy/policy-service.js';
+import { canonicalArgsDigest, requesterOf, type ApprovalService } from '../approvals/approval-service.js';
 import { uncovered } from './capabilities.js';
+
+/** The action name a held task grant's approval carries. */
+export const START_TASK_ACTION = 'start_task';
 
 export interface TaskRequest {
   readonly agent: Agent;
@@ -39,6 +44,7 @@ export class TaskService {
     private readonly ids: IdGenerator,
     private readonly defaultLifetimeSec: number,
     private readonly policy: PolicyService,
+    private readonly approvals: ApprovalService,
   ) {}
 
   /** Grants a task, or records why not and throws. */
@@ -53,8 +59,14 @@ export class TaskService {
         throw new WardenError('LIFETIME_EXCEEDED', { requested: lifetimeSec, max: agent.maxTaskLifetimeSec });
       }
       const now = this.clock.now();
-      const id = this.ids.next('task') as TaskId;
-      await this.decideStart(req, id, lifetimeSec, now);
+      let id = this.ids.next('task') as TaskId;
+      const decision = await this.decideStart(req, id, lifetimeSec, now);
+      let approval: string | null = null;
+      if (decision.kind === 'approval') {
+        const held = await this.holdGrant(req, id, lifetimeSec, decision);
+        id = held.taskId;
+        approval = held.approvalId;
+      }
       const task: Task = {
         id,
         agentId: agent.id,
@@ -81,6 +93,7 @@ export class TaskService {
           expiresAt: task.expiresAt,
           onBehalfOf: task.onBehalfOf ? { sub: task.onBehalfOf.sub, iss: task.onBehalfOf.iss } : null,
           ticket: task.ticket,
+          ...(approval ? { approval } : {}),
         },
       });
       return task;
@@ -102,7 +115,7 @@ export class TaskService {
    * The start_task decision point: may this agent get a task with these capabilities, for this
    * person, for this long? Recorded whatever the answer.
    */
-  private async decideStart(req: TaskRequest, id: TaskId, lifetimeSec: number, now: number): Promise<void> {
+  private async decideStart(req: TaskRequest, id: TaskId, lifetimeSec: number, now: number): Promise<PolicyDecision> {
     const d = this.policy.engine.decideStartTask({
       agent: req.agent,
       taskId: id,
@@ -110,7 +123,7 @@ export class TaskService {
       scope: req.scope,
       lifetimeSec,
       ticket: req.ticket ?? null,
-      person: req.onBehalfOf ? { sub: req.onBehalfOf.sub, iss: req.onBehalfOf.iss } : null,
+      person: req.onBehalfOf,
       nowMs: now,
     });
     await this.events.record({
@@ -130,10 +143,43 @@ export class TaskService {
       },
     });
     if (d.kind === 'failed') throw new WardenError('POLICY_EVALUATION_FAILED', { policies: d.errors.map((e) => e.policy) });
-    // Held task grants would need a task that exists before it is granted; until approvals
-    // cover start_task, a policy asking for one refuses the grant rather than allowing it.
-    if (d.kind === 'approval') throw new WardenError('POLICY_DENIED', { policies: d.policies, reason: 'start_task approvals are not supported yet' });
     if (d.kind === 'deny') throw new WardenError('POLICY_DENIED', { policies: d.policies, ...(d.reason ? { reason: d.reason } : {}) });
+    return d;
+  }
+
+  /**
+   * A task grant a policy holds for people. The approval is bound to the agent and the digest
+   * of exactly what was asked (purpose, scope, lifetime, ticket, person) and names the task id
+   * the grant will carry: approvers see the task that will exist, and the agent's retry of the
+   * same request finds the same approval by agent and digest (a new task id is drawn per
+   * request), waits for it like a held call, and is granted that task once. A retry that asks
+   * for anything else — one more capability, a longer lifetime — is a new approval.
+   */
+  private async holdGrant(req: TaskRequest, fresh: TaskId, lifetimeSec: number, d: PolicyDecision): Promise<{ taskId: TaskId; approvalId: string }> {
+    const args = {
+      purpose: req.purpose,
+      scope: [...new Set(req.scope)].sort(),
+      lifetimeSec,
+      ticket: req.ticket ?? null,
+      person: req.onBehalfOf ? { sub: req.onBehalfOf.sub, iss: req.onBehalfOf.iss } : null,
+    };
+    const argsDigest = canonicalArgsDigest(START_TASK_ACTION, args);
+    const now = this.clock.now();
+    const governing = (await this.approvals.list({ agentId: req.agent.id, action: START_TASK_ACTION, argsDigest, limit: 10 })).find(
+      (a) => (a.status === 'pending' || a.status === 'approved' || a.status === 'denied') && a.expiresAt > now,
+    );
+    const taskId = (governing?.taskId ?? fresh) as TaskId;
+    const consumed = await this.approvals.requireApproval({
+      agentId: req.agent.id,
+      taskId,
+      action: START_TASK_ACTION,
+      args,
+      required: d.approvals,
+      requester: requesterOf(req.onBehalfOf),
+      selfApproval: d.selfApproval,
+      policies: d.policies,
+    });
+    return { taskId, approvalId: consumed.id };
   }
 
   async get(id: string): Promise<Task> {

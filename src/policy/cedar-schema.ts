@@ -64,7 +64,8 @@ const TASK_CONTEXT = rec({
   ageSec: long,
   ticket: opt(str),
 });
-const PERSON = rec({ sub: str, iss: str });
+/** The person a task acts for: an entity, so policies read `context.person.roles` and the like. */
+const PERSON = { type: 'Entity', name: 'Person' } as const;
 const TIME = rec({ unix: long, hour: long, weekday: long });
 /** Filled by the toxic-flow issue; present now so policies can be written against it. */
 const FLOW = rec({ untrustedRead: bool, confidentialRead: bool, argsFromUntrusted: setOf(str) });
@@ -118,7 +119,9 @@ export function generateCedarSchema(tools: readonly CatalogTool[]): Record<strin
     [NS]: {
       entityTypes: {
         Agent: { shape: rec({ name: str, owner: str, riskCategory: str, status: str }) },
-        Task: { shape: rec({}) },
+        // Warden's own people carry their roles as at the grant; people of an OIDC issuer have none.
+        Person: { shape: rec({ sub: str, iss: str, name: opt(str), email: opt(str), roles: setOf(str) }) },
+        Task: { shape: rec({ purpose: str, person: opt(PERSON) }) },
         Tool: { shape: rec({ server: str, risk: str }) },
       },
       actions,

@@ -9,7 +9,35 @@ import { compilePolicySet, type CompiledPolicySet, type CompileResult, type Load
 export interface PolicyPerson {
   readonly sub: string;
   readonly iss: string;
+  readonly name?: string;
+  readonly email?: string;
+  /** Warden roles (`admin`, `approver`, …) as at the grant; none for OIDC people. */
+  readonly roles?: readonly string[];
 }
+
+/**
+ * A person's entity id: a Warden person's id (`prs_…`), else `<issuer>#<sub>`, so two issuers'
+ * subjects never collide.
+ */
+export function personEntityId(p: PolicyPerson): string {
+  return p.iss === 'warden' ? p.sub : `${p.iss}#${p.sub}`;
+}
+
+function personEntity(p: PolicyPerson): cedar.EntityJson {
+  return {
+    uid: uid('Person', personEntityId(p)),
+    attrs: {
+      sub: p.sub,
+      iss: p.iss,
+      ...(p.name !== undefined ? { name: p.name } : {}),
+      ...(p.email !== undefined ? { email: p.email } : {}),
+      roles: [...(p.roles ?? [])],
+    },
+    parents: [],
+  };
+}
+
+const personRef = (p: PolicyPerson) => ({ __entity: uid('Person', personEntityId(p)) });
 
 export interface CallRequest {
   readonly agent: Agent;
@@ -144,7 +172,7 @@ export class PolicyEngine {
           ageSec: Math.max(0, Math.floor((req.nowMs - req.task.createdAt) / 1000)),
           ...(req.task.ticket ? { ticket: req.task.ticket } : {}),
         },
-        ...(req.person ? { person: { sub: req.person.sub, iss: req.person.iss } } : {}),
+        ...(req.person ? { person: personRef(req.person) } : {}),
         time: timeContext(req.nowMs),
         flow: {
           untrustedRead: req.flow?.untrustedRead ?? false,
@@ -153,7 +181,11 @@ export class PolicyEngine {
         },
         anomaly: { score: req.anomalyScore ?? 0 },
       },
-      entities: [this.agentEntity(req.agent), { uid: uid('Tool', tool.name), attrs: { server: tool.name.split('.')[0]!, risk: tool.risk }, parents: [] }],
+      entities: [
+        this.agentEntity(req.agent),
+        { uid: uid('Tool', tool.name), attrs: { server: tool.name.split('.')[0]!, risk: tool.risk }, parents: [] },
+        ...(req.person ? [personEntity(req.person)] : []),
+      ],
     };
   }
 
@@ -171,10 +203,18 @@ export class PolicyEngine {
         scope: [...req.scope],
         lifetimeSec: req.lifetimeSec,
         ...(req.ticket ? { ticket: req.ticket } : {}),
-        ...(req.person ? { person: { sub: req.person.sub, iss: req.person.iss } } : {}),
+        ...(req.person ? { person: personRef(req.person) } : {}),
         time: timeContext(req.nowMs),
       },
-      entities: [this.agentEntity(req.agent), { uid: uid('Task', req.taskId), attrs: {}, parents: [] }],
+      entities: [
+        this.agentEntity(req.agent),
+        {
+          uid: uid('Task', req.taskId),
+          attrs: { purpose: req.purpose, ...(req.person ? { person: personRef(req.person) } : {}) },
+          parents: [],
+        },
+        ...(req.person ? [personEntity(req.person)] : []),
+      ],
     };
   }
 

@@ -18,7 +18,10 @@ export const PolicyRequestSchema = z
       .object({ name: z.string().default('test-agent'), owner: z.string().default('owner@example.com'), riskCategory: RiskCategorySchema.default('limited'), status: z.enum(['active', 'suspended', 'retired']).default('active') })
       .strict()
       .default({ name: 'test-agent', owner: 'owner@example.com', riskCategory: 'limited', status: 'active' }),
-    person: z.object({ sub: z.string(), iss: z.string().default('warden') }).strict().optional(),
+    person: z
+      .object({ sub: z.string(), iss: z.string().default('warden'), name: z.string().optional(), email: z.string().optional(), roles: z.array(z.string()).max(10).default([]) })
+      .strict()
+      .optional(),
     task: z
       .object({ purpose: z.string().default('a test task'), scope: z.array(z.string()).default(['**']), ageSec: z.number().int().min(0).default(0), lifetimeSec: z.number().int().min(0).default(3600), ticket: z.string().optional() })
       .strict()
@@ -63,7 +66,7 @@ const TEST_TASK_ID = 'tsk_000000000000000000000test';
 function toEngineRequest(r: PolicyRequest): { call: CallRequest } | { start: StartTaskRequest } {
   const nowMs = r.time ? Date.parse(r.time) : Date.now();
   const agent: Agent = { id: TEST_AGENT_ID as Agent['id'], purpose: 'policy test', capabilities: ['**'], maxTaskLifetimeSec: 86_400, createdAt: 0, updatedAt: 0, ...r.agent };
-  const person = r.person ? { sub: r.person.sub, iss: r.person.iss } : null;
+  const person = r.person ?? null;
   if (r.action === 'start_task') {
     return { start: { agent, taskId: TEST_TASK_ID, purpose: r.task.purpose, scope: r.task.scope, lifetimeSec: r.task.lifetimeSec, ticket: r.task.ticket ?? null, person, nowMs } };
   }

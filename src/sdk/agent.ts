@@ -10,6 +10,13 @@ export interface TaskRequest {
   readonly ticket?: string;
   /** Act for a person (RFC 8693): their Warden API key or an OIDC ID token. */
   readonly onBehalfOf?: { readonly subjectToken: string; readonly subjectTokenType: 'api-key' | 'id_token' };
+  /**
+   * When a policy holds the grant for people (`APPROVAL_PENDING`), keep asking for up to
+   * `waitMs` (each request itself waits as long as Warden's `approvals.waitSec`); `onPending`
+   * hears the approval id once, to show people what to approve. Without it, the first
+   * `APPROVAL_PENDING` is thrown.
+   */
+  readonly approval?: { readonly waitMs: number; readonly onPending?: (approvalId: string) => void };
 }
 
 const SUBJECT_TYPES = {
@@ -55,8 +62,25 @@ export class WardenAgent {
     } else {
       form.set('grant_type', 'client_credentials');
     }
-    const body = await this.requestToken(form);
-    return new TaskSession(this, String(body.task), body);
+    const deadline = Date.now() + (req.approval?.waitMs ?? 0);
+    let announced: string | null = null;
+    for (;;) {
+      try {
+        const body = await this.requestToken(new URLSearchParams(form));
+        return new TaskSession(this, String(body.task), body);
+      } catch (err) {
+        if (!(err instanceof WardenRequestError) || err.code !== 'APPROVAL_PENDING' || !req.approval) throw err;
+        const id = String(err.details?.approval ?? '');
+        if (id && id !== announced) {
+          announced = id;
+          req.approval.onPending?.(id);
+        }
+        if (Date.now() >= deadline) throw err;
+        // Warden already waited `approvals.waitSec` before answering; a short pause keeps a
+        // server configured not to wait from being hammered.
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
   }
 
   /** @internal A token request with client assertion and DPoP proof. */

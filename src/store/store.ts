@@ -128,8 +128,8 @@ export interface Store {
   getOrInsertApproval(candidate: Approval, now: number): Promise<{ approval: Approval; created: boolean }>;
   /** The approval as stored, decisions oldest first. Expiry is not applied: see `expireApprovals`. */
   getApproval(id: ApprovalId): Promise<Approval | null>;
-  /** Newest first; `limit` defaults to 100 and is capped at 1000. */
-  listApprovals(filter?: { status?: ApprovalStatus; taskId?: TaskId; limit?: number }): Promise<Approval[]>;
+  /** Newest first; `limit` defaults to 100 and is capped at 1000. Filters combine with AND. */
+  listApprovals(filter?: ApprovalFilter): Promise<Approval[]>;
   /**
    * Records one person's decision on a pending approval and resolves it, in one transaction
    * that concurrent callers on any replica go through one at a time:
@@ -168,6 +168,16 @@ export interface Store {
 }
 
 /** What `Store.decideApproval` did. */
+/** What `listApprovals` keeps; `argsDigest` with `agentId` finds a held task grant again. */
+export interface ApprovalFilter {
+  readonly status?: ApprovalStatus;
+  readonly taskId?: TaskId;
+  readonly agentId?: AgentId;
+  readonly action?: string;
+  readonly argsDigest?: string;
+  readonly limit?: number;
+}
+
 export type ApprovalDecideOutcome =
   | { readonly kind: 'recorded'; readonly approval: Approval; readonly resolved: boolean }
   | { readonly kind: 'closed'; readonly approval: Approval }

@@ -28,7 +28,16 @@ const AuthZenRequestSchema = z
       .object({
         args: z.record(z.string(), z.unknown()).optional(),
         task: z.object({ purpose: z.string().max(4000).optional(), scope: z.array(z.string().max(200)).max(500).optional() }).strict().optional(),
-        person: z.object({ sub: z.string().max(255), iss: z.string().max(500) }).strict().optional(),
+        person: z
+          .object({
+            sub: z.string().max(255),
+            iss: z.string().max(500),
+            name: z.string().max(200).optional(),
+            email: z.string().max(320).optional(),
+            roles: z.array(z.string().max(50)).max(10).optional(),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .default({}),

@@ -31,7 +31,7 @@ export class SubjectTokenVerifier {
     if (type === API_KEY_TOKEN_TYPE) {
       try {
         const { person } = await this.persons.authenticate(token);
-        return { sub: person.id, iss: 'warden', name: person.name, ...(person.email ? { email: person.email } : {}) };
+        return { sub: person.id, iss: 'warden', name: person.name, ...(person.email ? { email: person.email } : {}), roles: [...person.roles] };
       } catch (err) {
         if (err instanceof WardenError && err.code === 'AUTH_INVALID') throw new WardenError('SUBJECT_TOKEN_INVALID', { reason: 'api key' });
         throw err;

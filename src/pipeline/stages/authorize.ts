@@ -44,7 +44,8 @@ export async function authorizeCall(
   const decision = deps.policy.engine.decideCall({
     agent,
     task: { id: task.id, purpose: task.purpose, scope: task.scope, createdAt: task.createdAt, ticket: task.ticket },
-    person: cred.onBehalfOf,
+    // The task's record of the person (with their roles as at the grant), not the token's claim.
+    person: task.onBehalfOf,
     tool: call.tool,
     args: call.args,
     nowMs: deps.clock.now(),

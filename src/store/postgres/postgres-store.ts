@@ -26,7 +26,7 @@ import {
 import { WardenError } from '../../errors/warden-error.js';
 import { parseRow } from '../rows.js';
 import { toAgent, toAgentKey, toApiKey, toEvent, toPerson, toRevocation, toSigningKey, toTask, type Row } from '../row-mappers.js';
-import type { ApprovalDecideOutcome, Store } from '../store.js';
+import type { ApprovalDecideOutcome, ApprovalFilter, Store } from '../store.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 
 
@@ -537,7 +537,7 @@ export class PostgresStore implements Store {
     return row ? toApproval(row) : null;
   }
 
-  async listApprovals(filter: { status?: ApprovalStatus; taskId?: TaskId; limit?: number } = {}): Promise<Approval[]> {
+  async listApprovals(filter: ApprovalFilter = {}): Promise<Approval[]> {
     const where: string[] = [];
     const params: unknown[] = [];
     if (filter.status) {
@@ -547,6 +547,11 @@ export class PostgresStore implements Store {
     if (filter.taskId) {
       params.push(filter.taskId);
       where.push(`a.task_id = $${params.length}`);
+    }
+    for (const [column, value] of [['agent_id', filter.agentId], ['action', filter.action], ['args_digest', filter.argsDigest]] as const) {
+      if (value === undefined) continue;
+      params.push(value);
+      where.push(`a.${column} = $${params.length}`);
     }
     params.push(Math.min(Math.max(filter.limit ?? 100, 1), 1000));
     const sql = `${SELECT_APPROVAL} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.created_at DESC, a.id LIMIT $${params.length}`;

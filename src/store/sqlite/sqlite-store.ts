@@ -26,7 +26,7 @@ import {
 import { WardenError } from '../../errors/warden-error.js';
 import { parseJsonColumn, parseRow } from '../rows.js';
 import { toAgent, toAgentKey, toApiKey, toEvent, toPerson, toRevocation, toSigningKey, toTask, type Row } from '../row-mappers.js';
-import type { ApprovalDecideOutcome, Store } from '../store.js';
+import type { ApprovalDecideOutcome, ApprovalFilter, Store } from '../store.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
 
@@ -472,7 +472,7 @@ export class SqliteStore implements Store {
     return this.run(() => this.readApproval(id));
   }
 
-  listApprovals(filter: { status?: ApprovalStatus; taskId?: TaskId; limit?: number } = {}): Promise<Approval[]> {
+  listApprovals(filter: ApprovalFilter = {}): Promise<Approval[]> {
     return this.run(() => {
       const where: string[] = [];
       const args: unknown[] = [];
@@ -483,6 +483,11 @@ export class SqliteStore implements Store {
       if (filter.taskId) {
         where.push('task_id = ?');
         args.push(filter.taskId);
+      }
+      for (const [column, value] of [['agent_id', filter.agentId], ['action', filter.action], ['args_digest', filter.argsDigest]] as const) {
+        if (value === undefined) continue;
+        where.push(`${column} = ?`);
+        args.push(value);
       }
       args.push(Math.min(Math.max(filter.limit ?? 100, 1), 1000));
       const sql = `SELECT * FROM approvals ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id LIMIT ?`;
