@@ -194,7 +194,7 @@ export class Warden {
         approvals,
         // The approve stage: hold this exact call for people, wait a while, pass once approved.
         approve: async (authorized, _cred, call) => {
-          await approvals.requireApproval({
+          const used = await approvals.requireApproval({
             agentId: authorized.agent.id,
             taskId: authorized.task.id,
             action: call.tool,
@@ -204,6 +204,7 @@ export class Warden {
             selfApproval: authorized.decision.selfApproval,
             policies: authorized.decision.policies,
           });
+          return used.id;
         },
         tokenEndpoint,
         accessTokens,

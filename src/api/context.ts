@@ -14,6 +14,8 @@ import type { RequestVerifier } from '../pipeline/verify-request.js';
 import type { RevocationSet } from '../revocation/revocation-set.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
+import type { McpGateway } from '../mcp-gateway/gateway.js';
+import type { ToolCatalog } from '../mcp-gateway/catalog.js';
 
 /** Where agents and people reach this Warden; every URL-bound check derives from it. */
 export interface PublicUrls {
@@ -40,8 +42,12 @@ export interface ApiContext {
   /** Held calls and people's decisions on them (`/v1/approvals`). */
   readonly approvals: ApprovalService;
   /** The approve stage: resolves when people approved this exact call, else throws. */
-  readonly approve: (call: AuthorizedCall, cred: VerifiedCredential, toolCall: ToolCall) => Promise<void>;
+  readonly approve: (call: AuthorizedCall, cred: VerifiedCredential, toolCall: ToolCall) => Promise<string | null>;
   readonly tokenEndpoint: TokenEndpoint;
   readonly accessTokens: AccessTokenVerifier;
   readonly requests: RequestVerifier;
+  /** The MCP front door, when upstream MCP servers are configured. */
+  readonly gateway?: McpGateway;
+  /** Upstream tools as pinned, and the review of their changes (`/v1/tools`). */
+  readonly catalog?: ToolCatalog;
 }

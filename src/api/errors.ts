@@ -30,7 +30,7 @@ export function classify(err: unknown): WardenError {
 }
 
 const isOAuthEndpoint = (url: string): boolean => url.split('?')[0] === '/oauth/token';
-const isDpopResource = (url: string): boolean => url.startsWith('/agent/');
+const isDpopResource = (url: string): boolean => url.startsWith('/agent/') || url === '/mcp' || url.startsWith('/mcp?') || url.startsWith('/proxy/');
 
 /**
  * The one place errors become responses. The body carries the stable code and the registry's

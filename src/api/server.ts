@@ -6,6 +6,8 @@ import type { ApiContext } from './context.js';
 import { sendError } from './errors.js';
 import { adminRoutes } from './routes/admin.js';
 import { approvalRoutes } from './routes/approvals.js';
+import { gatewayRoutes } from './routes/gateway.js';
+import { toolRoutes } from './routes/tools.js';
 import { agentRoutes } from './routes/agents.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { policyRoutes } from './routes/policy.js';
@@ -49,6 +51,7 @@ export async function buildApi(ctx: ApiContext, server: Server, logger: Logger):
   // NUL never belongs in Warden's text, and PostgreSQL cannot store it: refuse it at the edge
   // rather than let it surface as a store failure.
   app.addHook('preHandler', async (request) => {
+    if ((request.routeOptions.config as { allowNul?: boolean }).allowNul) return;
     if (containsNul(request.body) || containsNul(request.query)) throw new WardenError('INVALID_INPUT', { reason: 'NUL character' });
   });
 
@@ -65,6 +68,8 @@ export async function buildApi(ctx: ApiContext, server: Server, logger: Logger):
   adminRoutes(app, ctx);
   policyRoutes(app, ctx);
   approvalRoutes(app, ctx);
+  gatewayRoutes(app, ctx);
+  toolRoutes(app, ctx);
   await app.ready();
   return app;
 }

@@ -6,6 +6,7 @@ import { approvalCommands } from './commands/approvals.js';
 import { policyCommands } from './commands/policy.js';
 import { serveCommands } from './commands/serve.js';
 import { taskCommands } from './commands/task.js';
+import { toolCommands } from './commands/tools.js';
 import { defaultServerUrl } from './env.js';
 
 const program = new Command()
@@ -30,6 +31,7 @@ agentCommands(program, globals);
 taskCommands(program, globals);
 adminCommands(program, globals);
 approvalCommands(program, globals);
+toolCommands(program, globals);
 policyCommands(program, globals);
 
 try {

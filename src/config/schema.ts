@@ -56,6 +56,35 @@ export const WebhookSchema = z
   })
   .strict();
 
+const LIMIT_DEFAULTS = {
+  task: { calls: 10_000, bytesOut: 64 * 1024 * 1024, bytesIn: 1024 * 1024 * 1024 },
+  agent: { ratePerSec: 50, burst: 100 },
+};
+
+/**
+ * Per-task budgets (charged in the store, so they hold across replicas) and per-agent rates
+ * (a token bucket in each replica). Calls over either fail with BUDGET_EXCEEDED / RATE_LIMITED.
+ */
+export const LimitsSchema = z
+  .object({
+    task: z
+      .object({
+        calls: z.number().int().min(1).max(1e12).default(LIMIT_DEFAULTS.task.calls),
+        bytesOut: z.number().int().min(1).max(1e15).default(LIMIT_DEFAULTS.task.bytesOut),
+        bytesIn: z.number().int().min(1).max(1e15).default(LIMIT_DEFAULTS.task.bytesIn),
+      })
+      .strict()
+      .default(LIMIT_DEFAULTS.task),
+    agent: z
+      .object({
+        ratePerSec: z.number().min(0.01).max(100_000).default(LIMIT_DEFAULTS.agent.ratePerSec),
+        burst: z.number().int().min(1).max(1_000_000).default(LIMIT_DEFAULTS.agent.burst),
+      })
+      .strict()
+      .default(LIMIT_DEFAULTS.agent),
+  })
+  .strict();
+
 /** `<data-dir>/warden.yaml`. Unknown keys are errors: a typo must not silently weaken a setting. */
 export const ConfigFileSchema = z
   .object({
@@ -108,6 +137,7 @@ export const ConfigFileSchema = z
       })
       .strict()
       .default({ waitSec: 30, expirySec: 3600, webhooks: [] }),
+    limits: LimitsSchema.default(LIMIT_DEFAULTS),
   })
   .strict();
 export type ConfigFile = z.infer<typeof ConfigFileSchema>;

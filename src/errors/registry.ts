@@ -98,6 +98,14 @@ export const ERRORS = {
   APPROVAL_CLOSED: spec(409, 'The approval is no longer open'),
   APPROVAL_ALREADY_DECIDED: spec(409, 'This person already decided this approval'),
 
+  // Gateway (MCP and HTTP front doors)
+  TOOL_NOT_FOUND: spec(404, 'No such tool is offered to this task'),
+  TOOL_WITHHELD: spec(409, 'The tool definition changed and awaits review by an admin'),
+  TOOL_NOT_CHANGED: spec(409, 'The tool has no pending change with that digest'),
+  MCP_SESSION_NOT_FOUND: spec(404, 'No such MCP session'),
+  BUDGET_EXCEEDED: spec(403, 'The task has used up its budget', 'access_denied'),
+  RATE_LIMITED: spec(429, 'Too many requests from this agent', undefined, { retryable: true }),
+
   // Infrastructure
   STORE_UNAVAILABLE: spec(503, 'The store is unavailable', 'temporarily_unavailable', { retryable: true }),
   INTERNAL: spec(500, 'Internal error', 'server_error'),

@@ -27,6 +27,13 @@ export const EVENT_TYPES = {
   'approval.resolve': 'An approval reached its outcome: approved, denied or expired',
   'approval.consume': 'An approved call went through (once per approval)',
   'webhook.fail': 'A webhook could not be delivered after its retries',
+  'tool.pin': 'An upstream tool was seen for the first time and its definition pinned',
+  'tool.change': 'An upstream changed a pinned tool definition; the tool is withheld until accepted',
+  'tool.accept': 'An admin accepted a changed tool definition',
+  'tool.call': 'A tool call or HTTP request is about to leave Warden (intent, written before forwarding)',
+  'tool.result': 'The outcome of a forwarded call: result digest, bytes, latency, redactions',
+  'tool.deny': 'A call was refused before it was forwarded (limits, secrets in arguments, unknown tool)',
+  'upstream.fail': 'An upstream MCP server failed to start or died',
 } as const;
 
 export type EventType = keyof typeof EVENT_TYPES;

@@ -31,17 +31,64 @@ export type ReloadResult = { ok: true; revision: string; policies: number } | { 
  * load leaves the running set deciding.
  */
 export class PolicyService {
-  readonly engine: PolicyEngine;
+  private current: PolicyEngine;
   private watcher: FSWatcher | null = null;
   private timer: NodeJS.Timeout | null = null;
   private reloading: Promise<ReloadResult> | null = null;
+  /** Catalog changes run one after another, and never beside a reload. */
+  private catalogQueue: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly dir: string,
     tools: readonly CatalogTool[],
     private readonly events: EventLog,
   ) {
-    this.engine = new PolicyEngine(tools);
+    this.current = new PolicyEngine(tools);
+  }
+
+  /** The engine deciding now; replaced whole when the tool catalog changes. */
+  get engine(): PolicyEngine {
+    return this.current;
+  }
+
+  /**
+   * Adopts a new tool catalog (upstream tools discovered or accepted): a new schema, the policy
+   * files validated against it, and only then the new engine in place of the old. When the
+   * files do not validate against the new catalog (a policy reads an argument whose type the
+   * upstream changed), the old engine keeps deciding and the problems are reported.
+   */
+  setCatalog(tools: readonly CatalogTool[]): Promise<ReloadResult> {
+    const run = async (): Promise<ReloadResult> => {
+      await this.reloading?.catch(() => undefined);
+      const previous = this.current.revision;
+      const next = new PolicyEngine(tools);
+      const files = await readPolicyDir(this.dir).catch(() => []);
+      const result = files.length === 0
+        ? { ok: false as const, problems: [{ file: this.dir, line: 0, message: 'no .cedar files: every call would be denied' }] }
+        : next.install(files);
+      if (!result.ok) {
+        await this.events.record({
+          type: 'policy.reload_fail',
+          outcome: 'failure',
+          actor: SYSTEM,
+          subject: previous,
+          data: { reason: 'catalog', tools: tools.length, problems: result.problems.slice(0, 20).map((p) => ({ ...p })) },
+        });
+        return { ok: false, problems: result.problems, revision: previous };
+      }
+      this.current = next;
+      await this.events.record({
+        type: 'policy.reload',
+        outcome: 'success',
+        actor: SYSTEM,
+        subject: result.set.revision,
+        data: { previous, reason: 'catalog', tools: tools.length, files: files.map((f) => f.name), policies: result.set.policies.size },
+      });
+      return { ok: true, revision: result.set.revision, policies: result.set.policies.size };
+    };
+    const queued = this.catalogQueue.then(run, run);
+    this.catalogQueue = queued.catch(() => undefined);
+    return queued;
   }
 
   /** Loads the set; Warden does not start on a policy set that fails (fail closed). */
@@ -76,9 +123,10 @@ export class PolicyService {
         } catch {
           files = [];
         }
+        await this.catalogQueue;
         const result = files.length === 0
           ? { ok: false as const, problems: [{ file: this.dir, line: 0, message: 'no .cedar files: every call would be denied' }] }
-          : this.engine.install(files);
+          : this.current.install(files);
         if (result.ok) {
           if (result.set.revision !== previous) {
             await this.events.record({

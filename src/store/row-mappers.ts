@@ -7,6 +7,8 @@ import {
   RevocationSchema,
   SigningKeyRecordSchema,
   TaskSchema,
+  TaskUsageSchema,
+  ToolPinSchema,
   type Agent,
   type AgentKey,
   type ApiKeyRecord,
@@ -15,6 +17,8 @@ import {
   type Revocation,
   type SigningKeyRecord,
   type Task,
+  type TaskUsage,
+  type ToolPin,
 } from '../domain/index.js';
 import { parseJsonColumn, parseRow } from './rows.js';
 
@@ -126,3 +130,25 @@ export const toEvent = (r: Row): EventRecord =>
     },
     'events',
   );
+
+export const toToolPin = (r: Row): ToolPin =>
+  parseRow(
+    ToolPinSchema,
+    {
+      server: r.server,
+      tool: r.tool,
+      digest: r.digest,
+      definition: parseJsonColumn(r.definition, 'tool_pins'),
+      status: r.status,
+      pendingDigest: r.pending_digest,
+      pendingDefinition: r.pending_definition === null ? null : parseJsonColumn(r.pending_definition, 'tool_pins'),
+      firstSeenAt: r.first_seen_at,
+      changedAt: r.changed_at,
+      acceptedAt: r.accepted_at,
+      acceptedBy: r.accepted_by,
+    },
+    'tool_pins',
+  );
+
+export const toTaskUsage = (r: Row | undefined): TaskUsage =>
+  r === undefined ? { calls: 0, bytesOut: 0, bytesIn: 0 } : parseRow(TaskUsageSchema, { calls: r.calls, bytesOut: r.bytes_out, bytesIn: r.bytes_in }, 'task_usage');

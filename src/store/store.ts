@@ -19,6 +19,9 @@ import type {
   Task,
   TaskId,
   TaskStatus,
+  TaskUsage,
+  ToolDefinition,
+  ToolPin,
 } from '../domain/index.js';
 
 /**
@@ -156,6 +159,33 @@ export interface Store {
    */
   expireApprovals(now: number): Promise<Approval[]>;
 
+  // Gateway: tool pins (MCP tool definitions as first seen or accepted) and task budgets.
+  /** Pins, ordered by server then tool. */
+  listToolPins(server?: string): Promise<ToolPin[]>;
+  /**
+   * Pins a tool seen for the first time. When the tool is already pinned, the stored pin wins
+   * and is returned with `created: false` (first writer wins, across replicas).
+   */
+  pinTool(pin: ToolPin): Promise<{ pin: ToolPin; created: boolean }>;
+  /**
+   * Records that the upstream now offers `definition` (digest `digest`) for a pinned tool whose
+   * pinned digest differs: status `changed`, the definition kept as pending. `flagged` is true
+   * for exactly the caller that changed the stored pending digest. Null when there is no pin.
+   */
+  flagToolChange(server: string, tool: string, digest: string, definition: ToolDefinition, now: number): Promise<{ pin: ToolPin; flagged: boolean } | null>;
+  /**
+   * Makes the pending definition the pinned one — only if it is still the one whose digest the
+   * admin reviewed (`pendingDigest`). Null otherwise (nothing pending, or it changed again).
+   */
+  acceptToolChange(server: string, tool: string, pendingDigest: string, by: PersonId, now: number): Promise<ToolPin | null>;
+  /**
+   * Charges a task atomically (any number of replicas): with `budget`, the charge is applied
+   * only if calls and bytes out stay within it and bytes in are not already over it; without,
+   * it is applied unconditionally. Resolves to whether it was applied and the usage after.
+   */
+  chargeTask(taskId: TaskId, charge: TaskUsage, budget: TaskBudget | null): Promise<{ ok: boolean; usage: TaskUsage }>;
+  getTaskUsage(taskId: TaskId): Promise<TaskUsage>;
+
   // Change notification ------------------------------------------------------------------
   /**
    * Tells every replica that revocations changed (PostgreSQL: NOTIFY). Replicas subscribed with
@@ -176,6 +206,13 @@ export interface ApprovalFilter {
   readonly action?: string;
   readonly argsDigest?: string;
   readonly limit?: number;
+}
+
+/** A task's budget; a dimension left out is unlimited. */
+export interface TaskBudget {
+  readonly calls?: number;
+  readonly bytesOut?: number;
+  readonly bytesIn?: number;
 }
 
 export type ApprovalDecideOutcome =

@@ -3,7 +3,7 @@ import { WardenError } from '../../errors/warden-error.js';
 import type { EventLog } from '../../events/event-log.js';
 import { matches } from '../../identity/capabilities.js';
 import { canonicalArgsDigest } from '../../approvals/approval-service.js';
-import type { PolicyDecision } from '../../policy/engine.js';
+import type { CallRequest, PolicyDecision } from '../../policy/engine.js';
 import type { PolicyService } from '../../policy/policy-service.js';
 import type { Clock } from '../../util/clock.js';
 import { isVerified, type VerifiedCredential } from '../verified-credential.js';
@@ -32,6 +32,7 @@ export async function authorizeCall(
   deps: { policy: PolicyService; events: EventLog; clock: Clock; agent: Agent; task: Task },
   cred: VerifiedCredential,
   call: ToolCall,
+  opts: { readonly recordAllowed?: boolean; readonly flow?: CallRequest['flow'] } = {},
 ): Promise<AuthorizedCall> {
   if (!isVerified(cred)) throw new TypeError('authorizeCall needs a credential from the authenticate stage');
   const { agent, task } = deps;
@@ -49,8 +50,12 @@ export async function authorizeCall(
     tool: call.tool,
     args: call.args,
     nowMs: deps.clock.now(),
+    ...(opts.flow ? { flow: opts.flow } : {}),
   });
-  await deps.events.record({
+  // A front door that writes the call's intent entry records an allow there, with the decision
+  // in it: one durable write fewer on the hot path. Denials are always recorded here.
+  const recordHere = opts.recordAllowed !== false || (decision.kind !== 'allow' && decision.kind !== 'approval');
+  if (recordHere) await deps.events.record({
     type: 'policy.decide',
     outcome: decision.kind === 'allow' || decision.kind === 'approval' ? 'success' : decision.kind === 'failed' ? 'failure' : 'denied',
     actor: { kind: 'agent', id: agent.id },

@@ -163,4 +163,34 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
       );
     `,
   },
+  {
+    version: 4,
+    name: 'gateway: tool pins and task usage',
+    sql: `
+      -- The definition of each upstream tool as first seen or last accepted; a differing
+      -- definition waits in pending_* until an admin accepts it.
+      CREATE TABLE tool_pins (
+        server TEXT NOT NULL,
+        tool TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        definition JSONB NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('accepted', 'changed')),
+        pending_digest TEXT,
+        pending_definition JSONB,
+        first_seen_at BIGINT NOT NULL,
+        changed_at BIGINT,
+        accepted_at BIGINT NOT NULL,
+        accepted_by TEXT REFERENCES persons(id),
+        PRIMARY KEY (server, tool)
+      );
+
+      -- What each task used of its budget, charged before each call is forwarded.
+      CREATE TABLE task_usage (
+        task_id TEXT PRIMARY KEY REFERENCES tasks(id),
+        calls BIGINT NOT NULL DEFAULT 0,
+        bytes_out BIGINT NOT NULL DEFAULT 0,
+        bytes_in BIGINT NOT NULL DEFAULT 0
+      );
+    `,
+  },
 ];

@@ -2,6 +2,11 @@ import pg from 'pg';
 import type { ClientConfig, CustomTypesConfig, PoolClient } from 'pg';
 import {
   ApprovalSchema,
+  ToolDefinitionSchema,
+  ToolPinSchema,
+  type TaskUsage,
+  type ToolDefinition,
+  type ToolPin,
   type Agent,
   type AgentId,
   type AgentKey,
@@ -25,8 +30,9 @@ import {
 } from '../../domain/index.js';
 import { WardenError } from '../../errors/warden-error.js';
 import { parseRow } from '../rows.js';
-import { toAgent, toAgentKey, toApiKey, toEvent, toPerson, toRevocation, toSigningKey, toTask, type Row } from '../row-mappers.js';
-import type { ApprovalDecideOutcome, ApprovalFilter, Store } from '../store.js';
+import { toAgent, toAgentKey, toApiKey, toEvent, toPerson, toRevocation, toSigningKey, toTask, toTaskUsage, toToolPin, type Row } from '../row-mappers.js';
+import type { ApprovalDecideOutcome, ApprovalFilter, Store, TaskBudget } from '../store.js';
+import { withinBudget } from '../budget.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 
 
@@ -630,6 +636,70 @@ export class PostgresStore implements Store {
     this.listener ??= new NotificationListener(this.config, REVOCATIONS_CHANNEL, () => {
       for (const l of this.listeners) queueMicrotask(l);
     });
+  }
+
+  async listToolPins(server?: string): Promise<ToolPin[]> {
+    const rows = server === undefined
+      ? await this.query('SELECT * FROM tool_pins ORDER BY server, tool')
+      : await this.query('SELECT * FROM tool_pins WHERE server = $1 ORDER BY tool', [server]);
+    return rows.map(toToolPin);
+  }
+
+  async pinTool(pin: ToolPin): Promise<{ pin: ToolPin; created: boolean }> {
+    const p = ToolPinSchema.parse(pin);
+    const inserted = await this.query(
+      `INSERT INTO tool_pins (server, tool, digest, definition, status, pending_digest, pending_definition, first_seen_at, changed_at, accepted_at, accepted_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (server, tool) DO NOTHING RETURNING *`,
+      [p.server, p.tool, p.digest, JSON.stringify(p.definition), p.status, p.pendingDigest, p.pendingDefinition === null ? null : JSON.stringify(p.pendingDefinition), p.firstSeenAt, p.changedAt, p.acceptedAt, p.acceptedBy],
+    );
+    if (inserted[0]) return { pin: toToolPin(inserted[0]), created: true };
+    const row = (await this.query('SELECT * FROM tool_pins WHERE server = $1 AND tool = $2', [p.server, p.tool]))[0];
+    if (!row) throw new WardenError('CONFLICT');
+    return { pin: toToolPin(row), created: false };
+  }
+
+  async flagToolChange(server: string, tool: string, digest: string, definition: ToolDefinition, now: number): Promise<{ pin: ToolPin; flagged: boolean } | null> {
+    const def = ToolDefinitionSchema.parse(definition);
+    const updated = await this.query(
+      `UPDATE tool_pins SET status = 'changed', pending_digest = $1, pending_definition = $2, changed_at = $3
+       WHERE server = $4 AND tool = $5 AND digest <> $1 AND (pending_digest IS NULL OR pending_digest <> $1) RETURNING *`,
+      [digest, JSON.stringify(def), now, server, tool],
+    );
+    if (updated[0]) return { pin: toToolPin(updated[0]), flagged: true };
+    const row = (await this.query('SELECT * FROM tool_pins WHERE server = $1 AND tool = $2', [server, tool]))[0];
+    return row ? { pin: toToolPin(row), flagged: false } : null;
+  }
+
+  async acceptToolChange(server: string, tool: string, pendingDigest: string, by: PersonId, now: number): Promise<ToolPin | null> {
+    const rows = await this.query(
+      `UPDATE tool_pins SET digest = pending_digest, definition = pending_definition, status = 'accepted',
+         pending_digest = NULL, pending_definition = NULL, accepted_at = $1, accepted_by = $2
+       WHERE server = $3 AND tool = $4 AND status = 'changed' AND pending_digest = $5 RETURNING *`,
+      [now, by, server, tool, pendingDigest],
+    );
+    return rows[0] ? toToolPin(rows[0]) : null;
+  }
+
+  async chargeTask(taskId: TaskId, charge: TaskUsage, budget: TaskBudget | null): Promise<{ ok: boolean; usage: TaskUsage }> {
+    // One statement, one round trip: the row lock of the upsert orders concurrent charges of a
+    // task across replicas, and the WHERE applies the budget to the usage as it is under it.
+    if (budget && !withinBudget({ calls: 0, bytesOut: 0, bytesIn: 0 }, charge, budget)) return { ok: false, usage: await this.getTaskUsage(taskId) };
+    const limits = [budget?.calls ?? null, budget?.bytesOut ?? null, budget?.bytesIn ?? null];
+    const rows = await this.query(
+      `INSERT INTO task_usage AS u (task_id, calls, bytes_out, bytes_in) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (task_id) DO UPDATE SET calls = u.calls + $2, bytes_out = u.bytes_out + $3, bytes_in = u.bytes_in + $4
+       WHERE ($5::bigint IS NULL OR u.calls + $2 <= $5)
+         AND ($6::bigint IS NULL OR u.bytes_out + $3 <= $6)
+         AND ($7::bigint IS NULL OR u.bytes_in < $7 OR ($2 = 0 AND $3 = 0))
+       RETURNING calls, bytes_out, bytes_in`,
+      [taskId, charge.calls, charge.bytesOut, charge.bytesIn, ...limits],
+    );
+    if (rows[0]) return { ok: true, usage: toTaskUsage(rows[0]) };
+    return { ok: false, usage: await this.getTaskUsage(taskId) };
+  }
+
+  async getTaskUsage(taskId: TaskId): Promise<TaskUsage> {
+    return toTaskUsage((await this.query('SELECT * FROM task_usage WHERE task_id = $1', [taskId]))[0]);
   }
 }
 

@@ -150,4 +150,34 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       ) STRICT;
     `,
   },
+  {
+    version: 4,
+    name: 'gateway: tool pins and task usage',
+    sql: `
+      -- The definition of each upstream tool as first seen or last accepted; a differing
+      -- definition waits in pending_* until an admin accepts it.
+      CREATE TABLE tool_pins (
+        server TEXT NOT NULL,
+        tool TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        definition TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('accepted', 'changed')),
+        pending_digest TEXT,
+        pending_definition TEXT,
+        first_seen_at INTEGER NOT NULL,
+        changed_at INTEGER,
+        accepted_at INTEGER NOT NULL,
+        accepted_by TEXT REFERENCES persons(id),
+        PRIMARY KEY (server, tool)
+      ) STRICT;
+
+      -- What each task used of its budget, charged before each call is forwarded.
+      CREATE TABLE task_usage (
+        task_id TEXT PRIMARY KEY REFERENCES tasks(id),
+        calls INTEGER NOT NULL DEFAULT 0,
+        bytes_out INTEGER NOT NULL DEFAULT 0,
+        bytes_in INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+    `,
+  },
 ];

@@ -2,6 +2,11 @@ import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
 import {
   ApprovalSchema,
+  ToolDefinitionSchema,
+  ToolPinSchema,
+  type TaskUsage,
+  type ToolDefinition,
+  type ToolPin,
   type Agent,
   type AgentId,
   type AgentKey,
@@ -25,9 +30,10 @@ import {
 } from '../../domain/index.js';
 import { WardenError } from '../../errors/warden-error.js';
 import { parseJsonColumn, parseRow } from '../rows.js';
-import { toAgent, toAgentKey, toApiKey, toEvent, toPerson, toRevocation, toSigningKey, toTask, type Row } from '../row-mappers.js';
-import type { ApprovalDecideOutcome, ApprovalFilter, Store } from '../store.js';
+import { toAgent, toAgentKey, toApiKey, toEvent, toPerson, toRevocation, toSigningKey, toTask, toTaskUsage, toToolPin, type Row } from '../row-mappers.js';
+import type { ApprovalDecideOutcome, ApprovalFilter, Store, TaskBudget } from '../store.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
+import { withinBudget } from '../budget.js';
 
 
 const toApproval = (r: Row, decisions: Row[]): Approval =>
@@ -558,5 +564,102 @@ export class SqliteStore implements Store {
 
   onRevocationsChanged(_listener: () => void): void {
     // One process owns a SQLite file: revocations made here are applied in memory directly.
+  }
+
+  listToolPins(server?: string): Promise<ToolPin[]> {
+    return this.run(() => {
+      const rows = (server === undefined
+        ? this.db.prepare('SELECT * FROM tool_pins ORDER BY server, tool').all()
+        : this.db.prepare('SELECT * FROM tool_pins WHERE server = ? ORDER BY tool').all(server)) as Row[];
+      return rows.map(toToolPin);
+    });
+  }
+
+  pinTool(pin: ToolPin): Promise<{ pin: ToolPin; created: boolean }> {
+    const p = ToolPinSchema.parse(pin);
+    return this.run(() =>
+      this.db
+        .transaction(() => {
+          const created =
+            this.db
+              .prepare(
+                `INSERT INTO tool_pins (server, tool, digest, definition, status, pending_digest, pending_definition, first_seen_at, changed_at, accepted_at, accepted_by)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (server, tool) DO NOTHING`,
+              )
+              .run(
+                p.server,
+                p.tool,
+                p.digest,
+                JSON.stringify(p.definition),
+                p.status,
+                p.pendingDigest,
+                p.pendingDefinition === null ? null : JSON.stringify(p.pendingDefinition),
+                p.firstSeenAt,
+                p.changedAt,
+                p.acceptedAt,
+                p.acceptedBy,
+              ).changes === 1;
+          const row = this.db.prepare('SELECT * FROM tool_pins WHERE server = ? AND tool = ?').get(p.server, p.tool) as Row;
+          return { pin: toToolPin(row), created };
+        })
+        .immediate(),
+    );
+  }
+
+  flagToolChange(server: string, tool: string, digest: string, definition: ToolDefinition, now: number): Promise<{ pin: ToolPin; flagged: boolean } | null> {
+    const def = ToolDefinitionSchema.parse(definition);
+    return this.run(() =>
+      this.db
+        .transaction(() => {
+          const flagged =
+            this.db
+              .prepare(
+                `UPDATE tool_pins SET status = 'changed', pending_digest = ?, pending_definition = ?, changed_at = ?
+                 WHERE server = ? AND tool = ? AND digest <> ? AND (pending_digest IS NULL OR pending_digest <> ?)`,
+              )
+              .run(digest, JSON.stringify(def), now, server, tool, digest, digest).changes === 1;
+          const row = this.db.prepare('SELECT * FROM tool_pins WHERE server = ? AND tool = ?').get(server, tool) as Row | undefined;
+          return row ? { pin: toToolPin(row), flagged } : null;
+        })
+        .immediate(),
+    );
+  }
+
+  acceptToolChange(server: string, tool: string, pendingDigest: string, by: PersonId, now: number): Promise<ToolPin | null> {
+    return this.run(() =>
+      this.db
+        .transaction(() => {
+          const changed = this.db
+            .prepare(
+              `UPDATE tool_pins SET digest = pending_digest, definition = pending_definition, status = 'accepted',
+                 pending_digest = NULL, pending_definition = NULL, accepted_at = ?, accepted_by = ?
+               WHERE server = ? AND tool = ? AND status = 'changed' AND pending_digest = ?`,
+            )
+            .run(now, by, server, tool, pendingDigest).changes;
+          if (changed !== 1) return null;
+          return toToolPin(this.db.prepare('SELECT * FROM tool_pins WHERE server = ? AND tool = ?').get(server, tool) as Row);
+        })
+        .immediate(),
+    );
+  }
+
+  chargeTask(taskId: TaskId, charge: TaskUsage, budget: TaskBudget | null): Promise<{ ok: boolean; usage: TaskUsage }> {
+    return this.run(() =>
+      this.db
+        .transaction(() => {
+          this.db.prepare('INSERT INTO task_usage (task_id) VALUES (?) ON CONFLICT (task_id) DO NOTHING').run(taskId);
+          const now = toTaskUsage(this.db.prepare('SELECT * FROM task_usage WHERE task_id = ?').get(taskId) as Row);
+          if (budget && !withinBudget(now, charge, budget)) return { ok: false, usage: now };
+          this.db
+            .prepare('UPDATE task_usage SET calls = calls + ?, bytes_out = bytes_out + ?, bytes_in = bytes_in + ? WHERE task_id = ?')
+            .run(charge.calls, charge.bytesOut, charge.bytesIn, taskId);
+          return { ok: true, usage: { calls: now.calls + charge.calls, bytesOut: now.bytesOut + charge.bytesOut, bytesIn: now.bytesIn + charge.bytesIn } };
+        })
+        .immediate(),
+    );
+  }
+
+  getTaskUsage(taskId: TaskId): Promise<TaskUsage> {
+    return this.run(() => toTaskUsage(this.db.prepare('SELECT * FROM task_usage WHERE task_id = ?').get(taskId) as Row | undefined));
   }
 }

@@ -1,0 +1,309 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { CallToolRequestSchema, ListToolsRequestSchema, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Agent, Task } from '../domain/index.js';
+import { WardenError } from '../errors/warden-error.js';
+import { matches } from '../identity/capabilities.js';
+import { runCall, type PipelineDeps } from '../pipeline/call-pipeline.js';
+import type { VerifiedCredential } from '../pipeline/verified-credential.js';
+import type { GatewayTool, ListedTool, ToolCatalog } from './catalog.js';
+
+/** The upstream MCP servers as the gateway uses them. */
+export interface GatewayUpstreams {
+  names(): readonly string[];
+  listTools(server: string): Promise<ListedTool[]>;
+  callTool(server: string, tool: string, args: Record<string, unknown>, opts: { signal: AbortSignal }): Promise<CallToolResult>;
+  /** The secret values injected into this upstream now: their echoes are redacted. */
+  injectedValues(server: string): readonly string[];
+  onToolsChanged(listener: (server: string) => void): void;
+}
+
+export interface GatewayLogger {
+  warn(obj: Record<string, unknown>, msg: string): void;
+  error(obj: Record<string, unknown>, msg: string): void;
+}
+
+/** An MCP session, as the HTTP route holds it between lookup and dispatch. */
+export type McpSession = { readonly __mcpSession: true };
+
+interface Session {
+  readonly id: string;
+  readonly transport: StreamableHTTPServerTransport;
+  readonly server: Server;
+  readonly agentId: string;
+  readonly taskId: string;
+  lastSeen: number;
+}
+
+export interface GatewayOptions {
+  readonly name: string;
+  readonly version: string;
+  /** Sessions idle this long are closed. */
+  readonly idleSessionMs?: number;
+  readonly maxSessionsPerTask?: number;
+  readonly maxSessions?: number;
+}
+
+/** Does any scope pattern reach tools of `server`? (`**` reaches every server.) */
+export function serverInScope(scope: readonly string[], server: string): boolean {
+  return scope.some((p) => {
+    const head = p.includes('.') ? p.slice(0, p.indexOf('.')) : p;
+    return head.includes('**') || matches(head, server);
+  });
+}
+
+const credOf = (extra: { authInfo?: { extra?: Record<string, unknown> } }): VerifiedCredential => {
+  const cred = extra.authInfo?.extra?.cred;
+  if (!cred) throw new TypeError('an MCP request reached a handler without its credential');
+  return cred as VerifiedCredential;
+};
+
+/** A Warden error as it crosses the wire: the registry's JSON-RPC code, fixed message, code and details. */
+export function toMcpError(err: unknown, log: GatewayLogger): McpError {
+  if (err instanceof McpError) return err;
+  const we = err instanceof WardenError ? err : new WardenError('INTERNAL', undefined, { cause: err });
+  if (we.code === 'INTERNAL') log.error({ err: we.cause ?? we, code: we.code }, 'MCP request failed');
+  return new McpError(we.spec.jsonrpc, we.spec.message, { code: we.code, ...(we.details ? { details: we.details } : {}) });
+}
+
+/**
+ * The MCP front door (`/mcp`, Streamable HTTP, the official SDK on both sides). Every HTTP
+ * request carries the agent's DPoP-bound task token and a fresh proof; a session is bound to
+ * the agent and task that opened it, and a request with another task's token finds no session
+ * (MCP_SESSION_NOT_FOUND, the same answer as an unknown id: session ids are not an oracle).
+ *
+ * `tools/list` shows a task the upstream tools its scope reaches and the policies do not deny
+ * outright; `tools/call` runs the whole pipeline (`runCall`). Upstreams start when a task first
+ * needs them.
+ */
+export class McpGateway {
+  private readonly sessions = new Map<string, Session>();
+  private readonly listing = new Map<string, Promise<void>>();
+  private readonly sweeper: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    private readonly upstreams: GatewayUpstreams,
+    private readonly catalog: ToolCatalog,
+    private readonly pipeline: PipelineDeps,
+    private readonly log: GatewayLogger,
+    private readonly opts: GatewayOptions,
+  ) {
+    upstreams.onToolsChanged((server) => {
+      this.listing.delete(server);
+      void this.ensureListed([server])
+        .then(() => this.notifyToolsChanged())
+        .catch((err) => this.log.warn({ server, code: err instanceof WardenError ? err.code : 'INTERNAL' }, 'upstream re-list failed'));
+    });
+    this.sweeper = setInterval(() => void this.sweepIdle(), 30_000);
+    this.sweeper.unref();
+  }
+
+  /**
+   * The session one HTTP request to `/mcp` belongs to (its credential verified by the caller):
+   * the open session named by `Mcp-Session-Id` and bound to this agent and task, or a new one
+   * for an `initialize`. Throws before anything is written, so errors answer normally.
+   */
+  async session(cred: VerifiedCredential, req: IncomingMessage, body: unknown): Promise<McpSession> {
+    if (this.closed) throw new WardenError('MCP_SESSION_NOT_FOUND');
+    const header = req.headers['mcp-session-id'];
+    let session: Session | undefined;
+    if (typeof header === 'string') {
+      session = this.sessions.get(header);
+      if (!session || session.taskId !== cred.taskId || session.agentId !== cred.agentId) throw new WardenError('MCP_SESSION_NOT_FOUND');
+    } else if (req.method === 'POST' && isInitialize(body)) {
+      session = await this.open(cred);
+    } else {
+      throw new WardenError('INVALID_INPUT', { issues: ['Mcp-Session-Id: required after initialize'] });
+    }
+    session.lastSeen = Date.now();
+    return session as unknown as McpSession;
+  }
+
+  /** Hands the raw request to the session's SDK transport, which writes the response. */
+  async dispatch(session: McpSession, cred: VerifiedCredential, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+    const raw = req as IncomingMessage & { auth?: unknown };
+    // The SDK hands `auth` to request handlers: that is how they learn this request's
+    // credential (a refreshed token is a new credential in the same session). No token in it.
+    raw.auth = { token: '', clientId: cred.agentId, scopes: [...cred.scope], expiresAt: cred.exp, extra: { cred } };
+    await (session as unknown as Session).transport.handleRequest(raw as never, res, body);
+  }
+
+  private async open(cred: VerifiedCredential): Promise<Session> {
+    const ofTask = [...this.sessions.values()].filter((s) => s.taskId === cred.taskId);
+    const maxPerTask = this.opts.maxSessionsPerTask ?? 16;
+    // A task that opens more sessions than it may loses its oldest: a client that restarts
+    // without ending its session must not lock itself out.
+    if (ofTask.length >= maxPerTask) await this.closeSession(ofTask.sort((a, b) => a.lastSeen - b.lastSeen)[0]!.id);
+    if (this.sessions.size >= (this.opts.maxSessions ?? 10_000)) throw new WardenError('RATE_LIMITED', { retryAfterMs: 1000 });
+
+    const server = new Server({ name: this.opts.name, version: this.opts.version }, { capabilities: { tools: { listChanged: true } } });
+    server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => {
+      try {
+        return { tools: await this.listTools(credOf(extra)) };
+      } catch (err) {
+        throw toMcpError(err, this.log);
+      }
+    });
+    server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
+      try {
+        return await this.callTool(credOf(extra), req.params.name, req.params.arguments ?? {}, extra.signal);
+      } catch (err) {
+        throw toMcpError(err, this.log);
+      }
+    });
+    let session: Session | undefined;
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      enableJsonResponse: true,
+      onsessioninitialized: (id) => {
+        session = { id, transport, server, agentId: cred.agentId, taskId: cred.taskId, lastSeen: Date.now() };
+        this.sessions.set(id, session);
+      },
+      onsessionclosed: (id) => {
+        this.sessions.delete(id);
+      },
+    });
+    transport.onclose = () => {
+      if (session) this.sessions.delete(session.id);
+    };
+    await server.connect(transport);
+    // The session id exists once the transport answered `initialize`; until then this object
+    // stands in for it (the transport fills the map through `onsessioninitialized`).
+    return { id: '', transport, server, agentId: cred.agentId, taskId: cred.taskId, lastSeen: Date.now() };
+  }
+
+  /** Lists (starting them if needed) and reconciles the given upstreams; concurrent callers share. */
+  ensureListed(servers: readonly string[]): Promise<void> {
+    return Promise.all(
+      servers.map((server) => {
+        let p = this.listing.get(server);
+        if (!p) {
+          p = (async () => {
+            const tools = await this.upstreams.listTools(server);
+            const { skipped } = await this.catalog.reconcile(server, tools);
+            if (skipped.length > 0) this.log.warn({ server, skipped: skipped.slice(0, 20) }, 'upstream tools with names Warden cannot offer were skipped');
+          })();
+          this.listing.set(server, p);
+          // A failed listing is retried by the next caller, not cached.
+          p.catch(() => this.listing.delete(server));
+        }
+        return p;
+      }),
+    ).then(() => undefined);
+  }
+
+  /** The tools a task sees: reached by its scope, offered by the catalog, not denied outright. */
+  async listTools(cred: VerifiedCredential): Promise<Tool[]> {
+    const servers = this.upstreams.names().filter((s) => serverInScope(cred.scope, s));
+    // One upstream that cannot start must not hide the others' tools.
+    await Promise.all(
+      servers.map((s) =>
+        this.ensureListed([s]).catch((err) => this.log.warn({ server: s, code: err instanceof WardenError ? err.code : 'INTERNAL' }, 'upstream unavailable for tools/list')),
+      ),
+    );
+    const { agent, task } = await this.pipeline.load(cred);
+    const now = this.pipeline.clock.now();
+    return this.catalog
+      .offered()
+      .filter((t) => servers.includes(t.server) && cred.scope.some((p) => matches(p, t.qualified)) && this.visible(t, agent, task, now))
+      .map(toMcpTool);
+  }
+
+  /**
+   * Shown unless the policies deny it whatever the arguments: evaluated without arguments, a
+   * tool no permit reaches (or a forbid catches) is hidden; a decision that needs the
+   * arguments (an evaluation error on `context.args…`) shows it, and the call decides.
+   */
+  private visible(t: GatewayTool, agent: Agent, task: Task, now: number): boolean {
+    const d = this.pipeline.policy.engine.decideCall({
+      agent,
+      task: { id: task.id, purpose: task.purpose, scope: task.scope, createdAt: task.createdAt, ticket: task.ticket },
+      person: task.onBehalfOf,
+      tool: t.qualified,
+      args: {},
+      nowMs: now,
+    });
+    return d.kind !== 'deny';
+  }
+
+  async callTool(cred: VerifiedCredential, name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> {
+    const dot = name.indexOf('.');
+    const server = dot > 0 ? name.slice(0, dot) : '';
+    const tool = name.slice(dot + 1);
+    const refuse = async (err: WardenError): Promise<never> => {
+      await this.pipeline.events.record({
+        type: 'tool.deny',
+        outcome: 'denied',
+        actor: { kind: 'agent', id: cred.agentId },
+        subject: cred.taskId,
+        data: { via: 'mcp', tool: name.slice(0, 200), code: err.code },
+      });
+      throw err;
+    };
+    // Scope first: a task learns nothing about tools beyond its scope, not even that they exist.
+    if (!cred.scope.some((p) => matches(p, name))) await refuse(new WardenError('SCOPE_DENIED', { tool: name.slice(0, 200) }));
+    if (!this.upstreams.names().includes(server)) await refuse(new WardenError('TOOL_NOT_FOUND', { tool: name.slice(0, 200) }));
+    if (!this.catalog.hasListed(server)) await this.ensureListed([server]);
+    try {
+      this.catalog.resolve(name);
+    } catch (err) {
+      if (err instanceof WardenError) await refuse(err);
+      throw err;
+    }
+    const bytesOut = Buffer.byteLength(JSON.stringify(args));
+    return runCall(this.pipeline, cred, { via: 'mcp', tool: name, args, bytesOut }, {
+      forward: (a, s) => this.upstreams.callTool(server, tool, a, { signal: s }),
+      measure: (r) => Buffer.byteLength(JSON.stringify(r)),
+      digest: (r) => createHash('sha256').update(JSON.stringify(r)).digest('base64url'),
+      injected: () => this.upstreams.injectedValues(server),
+    }, signal);
+  }
+
+  /** Tells every open session that the tool list changed (MCP `notifications/tools/list_changed`). */
+  private async notifyToolsChanged(): Promise<void> {
+    await Promise.all([...this.sessions.values()].map((s) => s.server.sendToolListChanged().catch(() => undefined)));
+  }
+
+  private async sweepIdle(): Promise<void> {
+    const cutoff = Date.now() - (this.opts.idleSessionMs ?? 15 * 60_000);
+    for (const s of [...this.sessions.values()]) if (s.lastSeen < cutoff) await this.closeSession(s.id);
+  }
+
+  private async closeSession(id: string): Promise<void> {
+    const s = this.sessions.get(id);
+    this.sessions.delete(id);
+    await s?.transport.close().catch(() => undefined);
+    await s?.server.close().catch(() => undefined);
+  }
+
+  /** Open sessions (for status listings and tests). */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.sweeper);
+    await Promise.all([...this.sessions.keys()].map((id) => this.closeSession(id)));
+  }
+}
+
+function isInitialize(body: unknown): boolean {
+  const one = (m: unknown) => typeof m === 'object' && m !== null && (m as { method?: unknown }).method === 'initialize';
+  return Array.isArray(body) ? body.some(one) : one(body);
+}
+
+function toMcpTool(t: GatewayTool): Tool {
+  const d = t.definition;
+  return {
+    name: t.qualified,
+    ...(d.title !== undefined ? { title: d.title } : {}),
+    ...(d.description !== undefined ? { description: d.description } : {}),
+    inputSchema: d.inputSchema as Tool['inputSchema'],
+    ...(d.outputSchema !== undefined ? { outputSchema: d.outputSchema as Tool['outputSchema'] } : {}),
+    ...(d.annotations !== undefined ? { annotations: d.annotations as Tool['annotations'] } : {}),
+  };
+}

@@ -1,0 +1,194 @@
+import type { Agent, Task } from '../domain/index.js';
+import type { ErrorCode } from '../errors/registry.js';
+import { WardenError } from '../errors/warden-error.js';
+import type { EventLog } from '../events/event-log.js';
+import type { RateLimiter } from '../limits/rate-limiter.js';
+import type { PolicyService } from '../policy/policy-service.js';
+import type { RevocationSet } from '../revocation/revocation-set.js';
+import type { Store, TaskBudget } from '../store/store.js';
+import type { Clock } from '../util/clock.js';
+import { authorizeCall, type AuthorizedCall, type ToolCall } from './stages/authorize.js';
+import { checkRevoked } from './stages/check-revoked.js';
+import { isVerified, type VerifiedCredential } from './verified-credential.js';
+
+/** What the inspect stage found and did; never the secret text itself. */
+export interface Finding {
+  readonly detector: string;
+  readonly path: string;
+}
+
+/**
+ * Secret scanning at both ends of a call: outgoing arguments (a credential must not leave
+ * through a tool's arguments) and results (an upstream echoing an injected secret, a tool
+ * reading a `.env`). The gateway's scanner implements it.
+ */
+export interface CallScanner {
+  /** The arguments as they may leave, or a throw (SECRET_IN_ARGUMENTS). */
+  checkArguments(args: Record<string, unknown>): { args: Record<string, unknown>; findings: readonly Finding[] };
+  /** The result as the agent may see it (redacted), or a throw (SECRET_IN_RESPONSE). */
+  inspectResult<R>(result: R, injected: readonly string[]): { result: R; findings: readonly Finding[] };
+}
+
+/** How one front door forwards a call and measures what came back. */
+export interface CallForwarder<R> {
+  /** Sends the call upstream (credentials injected there); the signal aborts it. */
+  forward(args: Record<string, unknown>, signal: AbortSignal): Promise<R>;
+  /** Size of the result as received, for the task's bytes-in budget. */
+  measure(result: R): number;
+  /** Digest of the result as the agent receives it, for the outcome entry. */
+  digest(result: R): string;
+  /** Upstream secrets injected for this call: their echoes are redacted. */
+  injected(): readonly string[];
+}
+
+export interface PipelineDeps {
+  readonly store: Store;
+  readonly events: EventLog;
+  readonly clock: Clock;
+  readonly revocations: RevocationSet;
+  readonly policy: PolicyService;
+  readonly rates: RateLimiter;
+  readonly budget: TaskBudget;
+  readonly scanner: CallScanner;
+  /** The approve stage (people, bound to the exact call); resolves to the approval used. */
+  readonly approve: (call: AuthorizedCall, cred: VerifiedCredential, toolCall: ToolCall) => Promise<string | null>;
+  /** Agent and task as the pipeline decides on them (cached briefly by the caller). */
+  readonly load: (cred: VerifiedCredential) => Promise<{ agent: Agent; task: Task }>;
+}
+
+/** A call as a front door hands it to the pipeline. */
+export interface PipelineCall extends ToolCall {
+  /** Which front door: `mcp` or `http`. */
+  readonly via: 'mcp' | 'http';
+  /** Bytes the call sends upstream (serialized arguments or request body). */
+  readonly bytesOut: number;
+  /** Facts about the request kept in the audit entries (e.g. HTTP method and path). */
+  readonly meta?: Record<string, unknown>;
+}
+
+/**
+ * The one ordered pipeline every tool call and proxied request goes through (DESIGN.md). The
+ * caller has already run authenticate and check-revoked on the HTTP request that carried it.
+ *
+ * Why this order:
+ * - limits before anything costly or recorded, so a flood is turned away cheaply;
+ * - the argument scan before authorize, so people are never asked to approve a call that would
+ *   carry a credential out;
+ * - authorize (scope, then Cedar) before approve, and approve before the revocation re-check,
+ *   because a held call may wait while its task or agent is revoked;
+ * - record-intent before forward: no call leaves Warden without a durable entry of it;
+ * - inspect before the result is returned or measured as the agent sees it, record-outcome last.
+ *
+ * Any stage failing denies the call with its typed error; anything unexpected becomes INTERNAL,
+ * is recorded, and its message never reaches the caller.
+ */
+export async function runCall<R>(deps: PipelineDeps, cred: VerifiedCredential, call: PipelineCall, fwd: CallForwarder<R>, signal?: AbortSignal): Promise<R> {
+  if (!isVerified(cred)) throw new TypeError('runCall needs a credential from the authenticate stage');
+  const actor = { kind: 'agent' as const, id: cred.agentId };
+  const refuse = async (code: ErrorCode, details: Record<string, string | number | boolean | readonly string[] | null>): Promise<never> => {
+    await deps.events.record({ type: 'tool.deny', outcome: 'denied', actor, subject: cred.taskId, data: { via: call.via, tool: call.tool, code, ...details } });
+    throw new WardenError(code, details);
+  };
+
+  // limits
+  const rate = deps.rates.take(cred.agentId);
+  if (!rate.ok) await refuse('RATE_LIMITED', { retryAfterMs: rate.retryAfterMs });
+  const { agent, task } = await deps.load(cred);
+  const charged = await deps.store.chargeTask(task.id, { calls: 1, bytesOut: call.bytesOut, bytesIn: 0 }, deps.budget);
+  if (!charged.ok) await refuse('BUDGET_EXCEEDED', { limit: exceededLimit(charged.usage, call.bytesOut, deps.budget) });
+
+  // scan outgoing arguments
+  let args: Record<string, unknown>;
+  let argFindings: readonly Finding[];
+  try {
+    ({ args, findings: argFindings } = deps.scanner.checkArguments(call.args));
+  } catch (err) {
+    if (err instanceof WardenError) {
+      await deps.events.record({ type: 'tool.deny', outcome: 'denied', actor, subject: task.id, data: { via: call.via, tool: call.tool, code: err.code, ...(err.details ?? {}) } });
+    }
+    throw err;
+  }
+
+  // authorize, approve, re-check revocation after any wait
+  const authorized = await authorizeCall({ policy: deps.policy, events: deps.events, clock: deps.clock, agent, task }, cred, { tool: call.tool, args }, { recordAllowed: false });
+  const approval = authorized.decision.kind === 'approval' ? await deps.approve(authorized, cred, { tool: call.tool, args }) : null;
+  if (approval) checkRevoked(cred, deps.revocations);
+
+  // record-intent: durable before anything leaves
+  const d = authorized.decision;
+  const intent = await deps.events.record({
+    type: 'tool.call',
+    outcome: 'success',
+    actor,
+    subject: task.id,
+    data: {
+      via: call.via,
+      tool: call.tool,
+      agent: agent.id,
+      task: task.id,
+      person: task.onBehalfOf ? { sub: task.onBehalfOf.sub, iss: task.onBehalfOf.iss } : null,
+      argsDigest: authorized.argsDigest,
+      bytesOut: call.bytesOut,
+      decision: d.kind,
+      policies: d.policies,
+      revision: d.revision,
+      approval,
+      ...(argFindings.length > 0 ? { argumentRedactions: argFindings.map((f) => ({ ...f })) } : {}),
+      ...(call.meta ? { request: call.meta } : {}),
+    },
+  });
+
+  // forward (credentials are injected by the forwarder), inspect, record-outcome
+  const started = performance.now();
+  let result: R;
+  try {
+    result = await fwd.forward(args, signal ?? new AbortController().signal);
+  } catch (err) {
+    const we = err instanceof WardenError ? err : new WardenError('INTERNAL', undefined, { cause: err });
+    await recordOutcome(deps, actor, task.id, intent.seq, call, { outcome: 'failure', code: we.code, latencyMs: performance.now() - started });
+    throw we;
+  }
+  const latencyMs = performance.now() - started;
+  const bytesIn = fwd.measure(result);
+  await deps.store.chargeTask(task.id, { calls: 0, bytesOut: 0, bytesIn }, null);
+  let inspected: { result: R; findings: readonly Finding[] };
+  try {
+    inspected = deps.scanner.inspectResult(result, fwd.injected());
+  } catch (err) {
+    const we = err instanceof WardenError ? err : new WardenError('INTERNAL', undefined, { cause: err });
+    await recordOutcome(deps, actor, task.id, intent.seq, call, { outcome: 'denied', code: we.code, bytesIn, latencyMs, ...(we.details ? { details: we.details } : {}) });
+    throw we;
+  }
+  await recordOutcome(deps, actor, task.id, intent.seq, call, {
+    outcome: 'success',
+    resultDigest: fwd.digest(inspected.result),
+    bytesIn,
+    latencyMs,
+    redactions: inspected.findings.map((f) => ({ ...f })),
+  });
+  return inspected.result;
+}
+
+async function recordOutcome(
+  deps: PipelineDeps,
+  actor: { kind: 'agent'; id: string },
+  taskId: string,
+  intentSeq: number,
+  call: PipelineCall,
+  data: { outcome: 'success' | 'failure' | 'denied'; latencyMs: number } & Record<string, unknown>,
+): Promise<void> {
+  const { outcome, latencyMs, ...rest } = data;
+  await deps.events.record({
+    type: 'tool.result',
+    outcome,
+    actor,
+    subject: taskId,
+    data: { via: call.via, tool: call.tool, intent: intentSeq, latencyMs: Math.round(latencyMs * 1000) / 1000, ...rest },
+  });
+}
+
+function exceededLimit(usage: { calls: number; bytesOut: number; bytesIn: number }, bytesOut: number, budget: TaskBudget): string {
+  if (budget.calls !== undefined && usage.calls + 1 > budget.calls) return 'calls';
+  if (budget.bytesOut !== undefined && usage.bytesOut + bytesOut > budget.bytesOut) return 'bytesOut';
+  return 'bytesIn';
+}
