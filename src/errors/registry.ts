@@ -109,6 +109,17 @@ export const ERRORS = {
   // Infrastructure
   STORE_UNAVAILABLE: spec(503, 'The store is unavailable', 'temporarily_unavailable', { retryable: true }),
   INTERNAL: spec(500, 'Internal error', 'server_error'),
+
+  // Egress
+  EGRESS_UPSTREAM_UNKNOWN: spec(404, 'No such upstream'),
+  EGRESS_METHOD_NOT_ALLOWED: spec(405, 'The upstream does not allow this method'),
+  EGRESS_PATH_NOT_ALLOWED: spec(403, 'The upstream does not allow this path'),
+  EGRESS_ADDRESS_BLOCKED: spec(403, 'The upstream address is not allowed'),
+  EGRESS_CREDENTIAL_UNAVAILABLE: spec(500, 'The upstream credential is not available'),
+  EGRESS_REDIRECT_BLOCKED: spec(502, 'The upstream redirected outside itself'),
+  UPSTREAM_TIMEOUT: spec(504, 'The upstream did not answer in time', undefined, { retryable: true }),
+  UPSTREAM_UNAVAILABLE: spec(502, 'The upstream could not be reached', undefined, { retryable: true }),
+  UPSTREAM_RESPONSE_TOO_LARGE: spec(502, 'The upstream response is too large'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
