@@ -55,4 +55,6 @@ export class AdminClient {
 export interface CliGlobals {
   client: () => AdminClient;
   json: () => boolean;
+  /** The Warden server the CLI talks to (`--url`, WARDEN_URL, or the local default). */
+  serverUrl: () => string;
 }

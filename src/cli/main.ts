@@ -7,6 +7,7 @@ import { policyCommands } from './commands/policy.js';
 import { serveCommands } from './commands/serve.js';
 import { taskCommands } from './commands/task.js';
 import { toolCommands } from './commands/tools.js';
+import { mcpCommands } from './commands/mcp.js';
 import { defaultServerUrl } from './env.js';
 
 const program = new Command()
@@ -24,6 +25,7 @@ const globals = {
     return new AdminClient({ url: o.url ?? defaultServerUrl(), adminKey: o.adminKey ?? process.env.WARDEN_ADMIN_KEY });
   },
   json: () => Boolean(program.opts<{ json?: boolean }>().json),
+  serverUrl: () => program.opts<{ url?: string }>().url ?? defaultServerUrl(),
 };
 
 serveCommands(program);
@@ -32,6 +34,7 @@ taskCommands(program, globals);
 adminCommands(program, globals);
 approvalCommands(program, globals);
 toolCommands(program, globals);
+mcpCommands(program, globals);
 policyCommands(program, globals);
 
 try {

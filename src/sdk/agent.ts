@@ -1,3 +1,4 @@
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { WardenRequestError } from './errors.js';
 import { createClientAssertion, createDpopProof, type AgentKeyPair } from './keys.js';
 
@@ -159,6 +160,15 @@ export class TaskSession {
     headers.set('dpop', await createDpopProof(this.agent.opts.key, { method, url: url.href, accessToken: token }));
     return (this.agent.opts.fetch ?? fetch)(url, { ...init, method, headers });
   };
+
+  /**
+   * An MCP client transport to Warden's gateway (`/mcp`, Streamable HTTP) for this task: every
+   * HTTP request it makes carries the task token and a fresh DPoP proof. Connect an MCP SDK
+   * `Client` to it; the tools it lists are the ones this task may use, named `server.tool`.
+   */
+  mcpTransport(): StreamableHTTPClientTransport {
+    return new StreamableHTTPClientTransport(new URL('/mcp', `${this.agent.baseUrl}/`), { fetch: (url, init) => this.fetch(url, init) });
+  }
 
   /** Ends the task: every token of it stops working. */
   async end(): Promise<void> {
