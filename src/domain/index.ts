@@ -6,3 +6,4 @@ export * from './revocation.js';
 export * from './event.js';
 export * from './signing-key.js';
 export * from './approval.js';
+export * from './secret.js';
