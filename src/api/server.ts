@@ -9,6 +9,7 @@ import { approvalRoutes } from './routes/approvals.js';
 import { agentRoutes } from './routes/agents.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { policyRoutes } from './routes/policy.js';
+import { secretRoutes } from './routes/secrets.js';
 import { taskRoutes } from './routes/tasks.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 
@@ -65,6 +66,7 @@ export async function buildApi(ctx: ApiContext, server: Server, logger: Logger):
   adminRoutes(app, ctx);
   policyRoutes(app, ctx);
   approvalRoutes(app, ctx);
+  secretRoutes(app, ctx);
   await app.ready();
   return app;
 }

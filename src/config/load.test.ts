@@ -28,6 +28,7 @@ describe('parseConfig', () => {
       tools: [],
       policy: { dir: 'policies', watch: true },
       approvals: { waitSec: 30, expirySec: 3600, webhooks: [] },
+      secrets: { masterKeyFile: 'keys/master.key' },
     });
     assert.deepEqual(parseConfig('# nothing set\n', 'warden.yaml'), defaults);
     assert.deepEqual(parseConfig('{}', 'warden.yaml'), defaults);

@@ -101,6 +101,12 @@ export const ERRORS = {
   // Infrastructure
   STORE_UNAVAILABLE: spec(503, 'The store is unavailable', 'temporarily_unavailable', { retryable: true }),
   INTERNAL: spec(500, 'Internal error', 'server_error'),
+
+  // Secrets
+  SECRET_NOT_FOUND: spec(404, 'No such secret'),
+  SECRET_KEY_MISMATCH: spec(500, 'The secret was stored with another master key', 'server_error'),
+  SECRET_TAMPERED: spec(500, 'The stored secret does not authenticate: it was changed or moved', 'server_error'),
+  MASTER_KEY_INVALID: spec(500, 'The master key is not 32 bytes of base64 or base64url', 'server_error'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -27,6 +27,8 @@ export const EVENT_TYPES = {
   'approval.resolve': 'An approval reached its outcome: approved, denied or expired',
   'approval.consume': 'An approved call went through (once per approval)',
   'webhook.fail': 'A webhook could not be delivered after its retries',
+  'secret.set': 'A secret got a new version; its earlier versions stopped being live (name and version only, never the value)',
+  'secret.rotate': 'A secret got a new version; the previous one stays live until the overlap ends (name and version only, never the value)',
 } as const;
 
 export type EventType = keyof typeof EVENT_TYPES;
