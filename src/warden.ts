@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { ApiContext, PublicUrls } from './api/context.js';
@@ -26,6 +26,8 @@ import { PolicyService, ensurePolicyDir } from './policy/policy-service.js';
 import type { PolicyProblem } from './policy/policy-set.js';
 import { RequestVerifier } from './pipeline/verify-request.js';
 import { RevocationSet } from './revocation/revocation-set.js';
+import { loadMasterKey, type MasterKey } from './secrets/master-key.js';
+import { SecretService } from './secrets/secret-service.js';
 import { PostgresStore } from './store/postgres/postgres-store.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/store.js';
@@ -40,6 +42,11 @@ export interface WardenOptions {
   /** `postgres://…`; default: SQLite in the data directory. */
   readonly databaseUrl?: string;
   readonly publicUrl?: string;
+  /**
+   * The master key as base64 or base64url text (the CLI passes `WARDEN_MASTER_KEY`); default:
+   * the key file named by `secrets.masterKeyFile`, created on first start.
+   */
+  readonly masterKey?: string;
   readonly clock?: Clock;
   readonly ids?: IdGenerator;
   readonly logger?: Logger;
@@ -51,6 +58,8 @@ export interface Initialized {
   readonly keys: SigningKeyRing;
   readonly persons: PersonService;
   readonly events: StoreEventLog;
+  /** Seals the secret store; lives in the environment or the data directory, never the database. */
+  readonly masterKey: MasterKey;
   /** The first admin's API key, when this run created it: shown once, stored only hashed. */
   readonly adminKey: string | null;
 }
@@ -87,6 +96,8 @@ export async function initialize(opts: WardenOptions): Promise<Initialized> {
   });
   const config = await loadConfigFile(configPath);
   await ensurePolicyDir(join(opts.dataDir, config.policy.dir));
+  // Before the store opens: a bad key must stop start-up before anything else happens.
+  const masterKey = await loadMasterKey({ envValue: opts.masterKey, file: resolve(opts.dataDir, config.secrets.masterKeyFile) });
   const store = openStore(opts.dataDir, opts.databaseUrl ?? config.database.url);
   try {
     await store.migrate();
@@ -95,7 +106,7 @@ export async function initialize(opts: WardenOptions): Promise<Initialized> {
     await keys.load();
     const persons = new PersonService(store, events, clock, ids);
     const adminKey = await persons.bootstrapAdmin();
-    return { config, store, keys, persons, events, adminKey };
+    return { config, store, keys, persons, events, masterKey, adminKey };
   } catch (err) {
     await store.close().catch(() => undefined);
     throw err;
@@ -151,6 +162,15 @@ export class Warden {
         throw new PolicyLoadError(loaded.problems);
       }
       const approvals = new ApprovalService(store, events, clock, ids, { waitSec: config.approvals.waitSec, expirySec: config.approvals.expirySec }, notifier);
+      const secrets = new SecretService(store, events, init.masterKey, clock);
+      const foreign = await secrets.sealedUnderOtherKeys();
+      if (foreign.length > 0) {
+        // Not fatal: the other secrets still work, and an admin can set these again.
+        logger.warn(
+          { secrets: foreign.slice(0, 20), count: foreign.length, keyId: init.masterKey.keyId },
+          'secrets stored with another master key cannot be read: start every replica with the same WARDEN_MASTER_KEY or key file',
+        );
+      }
       const revocations = new RevocationSet(store, clock);
       await revocations.start();
       const keyCache = new PublicKeyCache();
@@ -192,6 +212,7 @@ export class Warden {
         tasks,
         policy,
         approvals,
+        secrets,
         // The approve stage: hold this exact call for people, wait a while, pass once approved.
         approve: async (authorized, _cred, call) => {
           const used = await approvals.requireApproval({

@@ -29,6 +29,8 @@ import {
   type Person,
   type PersonId,
   type Revocation,
+  type SealedSecret,
+  type SecretVersionDraft,
   type SigningKeyRecord,
   type Task,
 } from '../src/domain/index.js';
@@ -58,6 +60,8 @@ export interface RawAccess<H extends StoreHandle> {
   recordSchemaVersion(handle: H, version: number): Promise<void>;
   /** Overwrites the approval's arguments with a JSON list (they must be an object). */
   corruptApprovalArgs(handle: H, id: ApprovalId): Promise<void>;
+  /** Overwrites the key id of a secret version with text that is not a key id. */
+  corruptSecretKeyId(handle: H, name: string, version: number): Promise<void>;
 }
 
 /** A time past 2^31 ms, so a 32-bit column anywhere would show. */
@@ -186,6 +190,24 @@ const decision = (personId: PersonId, over: Partial<ApprovalDecision> = {}): App
   decision: 'approve',
   comment: null,
   at: T0 + 10,
+  ...over,
+});
+
+const ADA = { kind: 'person', id: 'prs_0123456789abcdefghijklmn' } as const;
+
+/** Stands in for the cipher: the store only keeps bytes, and MUST keep them exactly. */
+const fakeSeal =
+  (seen: number[] = []) =>
+  (version: number): SealedSecret => {
+    seen.push(version);
+    return { ciphertext: Buffer.concat([Buffer.from(`v${version}:`), randomBytes(24)]), nonce: randomBytes(12), keyId: '0123456789abcdef' };
+  };
+
+const secretDraft = (name: string, over: Partial<SecretVersionDraft> = {}): SecretVersionDraft => ({
+  name,
+  createdAt: T0,
+  createdBy: ADA,
+  previousNotAfter: T0,
   ...over,
 });
 
@@ -972,6 +994,111 @@ export function storeContract<H extends StoreHandle>(name: string, makeStore: ()
         await assert.rejects(rawAccess().deleteEvent(current(), 1));
         assert.deepEqual(await store().listEvents(), before);
         assert.equal((await store().appendEvent(newEvent(), T0 + 2)).seq, 2);
+      });
+    });
+
+    describe('secrets', () => {
+      freshStore();
+      const versionsOf = async (name: string, now: number) => (await store().getLiveSecretVersions(name, now)).map((v) => [v.version, v.notAfter]);
+
+      it('numbers the versions of a name 1, 2, 3, sealing each for its own number', async () => {
+        const seen: number[] = [];
+        const made = [];
+        for (let i = 0; i < 3; i++) made.push(await store().insertSecretVersion(secretDraft('github.token', { createdAt: T0 + i }), fakeSeal(seen)));
+        assert.deepEqual(made.map((v) => v.version), [1, 2, 3]);
+        assert.deepEqual(seen, [1, 2, 3]);
+        assert.deepEqual(made.map((v) => v.ciphertext.subarray(0, 3).toString()), ['v1:', 'v2:', 'v3:']);
+        assert.equal((await store().insertSecretVersion(secretDraft('other'), fakeSeal())).version, 1);
+      });
+
+      it('round-trips the sealed bytes exactly, NUL and high bytes included', async () => {
+        const everyByte = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+        const nonce = Buffer.from([0, 255, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0]);
+        const stored = await store().insertSecretVersion(secretDraft('bytes', { createdAt: T0 + 7 }), () => ({
+          ciphertext: everyByte,
+          nonce,
+          keyId: 'fedcba9876543210',
+        }));
+        const [read] = await store().getLiveSecretVersions('bytes', T0 + 7);
+        assert.ok(read);
+        assert.deepEqual(Buffer.from(read.ciphertext), everyByte);
+        assert.deepEqual(Buffer.from(read.nonce), nonce);
+        assert.deepEqual(
+          { ...read, ciphertext: null, nonce: null },
+          { name: 'bytes', version: 1, keyId: 'fedcba9876543210', createdAt: T0 + 7, notAfter: null, createdBy: ADA, ciphertext: null, nonce: null },
+        );
+        assert.deepEqual({ ...stored, ciphertext: null, nonce: null }, { ...read, ciphertext: null, nonce: null });
+      });
+
+      it('ends earlier versions at previousNotAfter, keeping an earlier end they already had', async () => {
+        const name = 'crm.api-key';
+        await store().insertSecretVersion(secretDraft(name), fakeSeal());
+        // A rotation: version 1 stays live until T0 + 1000, and is dead at that instant.
+        await store().insertSecretVersion(secretDraft(name, { createdAt: T0 + 10, previousNotAfter: T0 + 1000 }), fakeSeal());
+        assert.deepEqual(await versionsOf(name, T0 + 999), [[2, null], [1, T0 + 1000]]);
+        assert.deepEqual(await versionsOf(name, T0 + 1000), [[2, null]]);
+        // A longer overlap never revives or extends version 1.
+        await store().insertSecretVersion(secretDraft(name, { createdAt: T0 + 20, previousNotAfter: T0 + 5000 }), fakeSeal());
+        assert.deepEqual(await versionsOf(name, T0 + 20), [[3, null], [2, T0 + 5000], [1, T0 + 1000]]);
+        // A set: every earlier version ends now.
+        await store().insertSecretVersion(secretDraft(name, { createdAt: T0 + 30, previousNotAfter: T0 + 30 }), fakeSeal());
+        assert.deepEqual(await versionsOf(name, T0 + 30), [[4, null]]);
+        assert.deepEqual(await versionsOf(name, T0 + 29), [[4, null], [3, T0 + 30], [2, T0 + 30], [1, T0 + 30]]);
+      });
+
+      it('lists the live versions of every name in byte order, newest first, without sealed values', async () => {
+        for (const name of ['b.key', 'a.key', 'a-key']) await store().insertSecretVersion(secretDraft(name), fakeSeal());
+        await store().insertSecretVersion(secretDraft('a.key', { createdAt: T0 + 5, previousNotAfter: T0 + 60 }), fakeSeal());
+        const meta = (name: string, version: number, createdAt: number, notAfter: number | null) => ({
+          name,
+          version,
+          keyId: '0123456789abcdef',
+          createdAt,
+          notAfter,
+          createdBy: ADA,
+        });
+        assert.deepEqual(await store().listLiveSecretVersions(T0 + 5), [
+          meta('a-key', 1, T0, null),
+          meta('a.key', 2, T0 + 5, null),
+          meta('a.key', 1, T0, T0 + 60),
+          meta('b.key', 1, T0, null),
+        ]);
+        assert.deepEqual((await store().listLiveSecretVersions(T0 + 60)).map((m) => `${m.name}@${m.version}`), ['a-key@1', 'a.key@2', 'b.key@1']);
+      });
+
+      it('resolves nothing for an unknown name and an empty store', async () => {
+        assert.deepEqual(await store().getLiveSecretVersions('nope', T0), []);
+        assert.deepEqual(await store().listLiveSecretVersions(T0), []);
+      });
+
+      it('gives concurrent writers of one name distinct numbers without gaps', async () => {
+        const made = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => store().insertSecretVersion(secretDraft('raced', { createdAt: T0 + i, previousNotAfter: T0 + i }), fakeSeal())),
+        );
+        assert.deepEqual(made.map((v) => v.version).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1));
+        assert.deepEqual((await store().getLiveSecretVersions('raced', T0 + 100)).map((v) => v.version), [20]);
+      });
+
+      it('rolls everything back when sealing fails, and never writes a malformed sealed value', async () => {
+        await store().insertSecretVersion(secretDraft('db.password'), fakeSeal());
+        const later = secretDraft('db.password', { createdAt: T0 + 1, previousNotAfter: T0 + 1 });
+        await rejectsWithCode(
+          store().insertSecretVersion(later, () => {
+            throw new TypeError('boom');
+          }),
+          'INTERNAL',
+        );
+        await rejectsWithCode(store().insertSecretVersion(later, () => ({ ...fakeSeal()(2), nonce: randomBytes(8) })), 'INTERNAL');
+        await rejectsWithCode(store().insertSecretVersion(later, () => ({ ...fakeSeal()(2), keyId: 'not-hex' })), 'INTERNAL');
+        assert.deepEqual(await versionsOf('db.password', T0 + 1), [[1, null]]);
+        assert.equal((await store().insertSecretVersion(later, fakeSeal())).version, 2);
+      });
+
+      it('rejects reading a secret row whose key id is not a key id with INTERNAL', withRaw, async () => {
+        await store().insertSecretVersion(secretDraft('tampered'), fakeSeal());
+        await rawAccess().corruptSecretKeyId(current(), 'tampered', 1);
+        await rejectsWithCode(store().getLiveSecretVersions('tampered', T0), 'INTERNAL');
+        await rejectsWithCode(store().listLiveSecretVersions(T0), 'INTERNAL');
       });
     });
 

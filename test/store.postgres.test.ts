@@ -42,6 +42,9 @@ const raw: RawAccess<PgHandle> = {
   corruptApprovalArgs: async (h, id) => {
     await withClient(h.url, (c) => c.query(`UPDATE approvals SET args = '[1, 2]'::jsonb WHERE id = $1`, [id]));
   },
+  corruptSecretKeyId: async (h, name, version) => {
+    await withClient(h.url, (c) => c.query("UPDATE secrets SET key_id = 'not a key id' WHERE name = $1 AND version = $2", [name, version]));
+  },
 };
 
 async function makeStore(): Promise<PgHandle> {
@@ -163,6 +166,19 @@ if (!process.env.WARDEN_TEST_PG_URL) {
       await waitFor('the listener to reconnect', () => calls === 2);
       await sender.notifyRevocationsChanged();
       await waitFor('the notification after reconnecting', () => calls === 3);
+    });
+
+    it('numbers the versions of one secret without gaps or repeats when replicas write it at once', async () => {
+      const stores = [replica(), replica(), replica()];
+      const now = Date.now();
+      const seal = (version: number) => ({ ciphertext: Buffer.alloc(32, version), nonce: Buffer.alloc(12), keyId: '0123456789abcdef' });
+      const made = await Promise.all(
+        stores.flatMap((s) => [1, 2, 3, 4, 5].map(() => s.insertSecretVersion({ name: 'shared.token', createdAt: now, createdBy: { kind: 'system', id: 'warden' }, previousNotAfter: now }, seal))),
+      );
+      assert.deepEqual(made.map((v) => v.version).sort((x, y) => x - y), Array.from({ length: 15 }, (_, i) => i + 1));
+      // Each version was sealed for its own number: nothing was sealed for one and stored as another.
+      for (const v of made) assert.deepEqual(Buffer.from(v.ciphertext), Buffer.alloc(32, v.version));
+      assert.deepEqual((await stores[0]!.getLiveSecretVersions('shared.token', now + 1)).map((v) => v.version), [15]);
     });
 
     it('refuses at the database to truncate the events', async () => {

@@ -34,6 +34,8 @@ const raw: RawAccess<SqliteHandle> = {
       db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'from a newer Warden', 0)").run(version),
     ),
   corruptApprovalArgs: (h, id) => withFile(h, (db) => db.prepare("UPDATE approvals SET args = '[1, 2]' WHERE id = ?").run(id)),
+  corruptSecretKeyId: (h, name, version) =>
+    withFile(h, (db) => db.prepare("UPDATE secrets SET key_id = 'not a key id' WHERE name = ? AND version = ?").run(name, version)),
 };
 
 storeContract(

@@ -12,6 +12,7 @@ import type { AuthorizedCall, ToolCall } from '../pipeline/stages/authorize.js';
 import type { VerifiedCredential } from '../pipeline/verified-credential.js';
 import type { RequestVerifier } from '../pipeline/verify-request.js';
 import type { RevocationSet } from '../revocation/revocation-set.js';
+import type { SecretService } from '../secrets/secret-service.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import type { McpGateway } from '../mcp-gateway/gateway.js';
@@ -41,6 +42,8 @@ export interface ApiContext {
   readonly policy: PolicyService;
   /** Held calls and people's decisions on them (`/v1/approvals`). */
   readonly approvals: ApprovalService;
+  /** Upstream credentials, sealed under the master key (`/v1/secrets`; injection and redaction). */
+  readonly secrets: SecretService;
   /** The approve stage: resolves when people approved this exact call, else throws. */
   readonly approve: (call: AuthorizedCall, cred: VerifiedCredential, toolCall: ToolCall) => Promise<string | null>;
   readonly tokenEndpoint: TokenEndpoint;

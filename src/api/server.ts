@@ -11,6 +11,7 @@ import { toolRoutes } from './routes/tools.js';
 import { agentRoutes } from './routes/agents.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { policyRoutes } from './routes/policy.js';
+import { secretRoutes } from './routes/secrets.js';
 import { taskRoutes } from './routes/tasks.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 
@@ -70,6 +71,7 @@ export async function buildApi(ctx: ApiContext, server: Server, logger: Logger):
   approvalRoutes(app, ctx);
   gatewayRoutes(app, ctx);
   toolRoutes(app, ctx);
+  secretRoutes(app, ctx);
   await app.ready();
   return app;
 }

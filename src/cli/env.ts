@@ -25,12 +25,16 @@ export function resolveServerOptions(flags: ServerFlags): WardenOptions {
   const port = parsePort(flags.port ?? env.WARDEN_PORT);
   const databaseUrl = flags.database ?? env.WARDEN_DATABASE_URL;
   const publicUrl = flags.publicUrl ?? env.WARDEN_PUBLIC_URL;
+  // Only from the environment: a flag would put the key in argv, which `ps` shows everyone.
+  const masterKey = env.WARDEN_MASTER_KEY;
   return {
     dataDir: resolve(flags.dataDir ?? env.WARDEN_DATA_DIR ?? '.warden'),
     ...(host ? { host } : {}),
     ...(port !== undefined ? { port } : {}),
     ...(databaseUrl ? { databaseUrl } : {}),
     ...(publicUrl ? { publicUrl } : {}),
+    // Set but empty is passed on, and refused: falling back to the key file would start with another key.
+    ...(masterKey !== undefined ? { masterKey } : {}),
   };
 }
 

@@ -4,6 +4,7 @@ import { adminCommands } from './commands/admin.js';
 import { agentCommands } from './commands/agent.js';
 import { approvalCommands } from './commands/approvals.js';
 import { policyCommands } from './commands/policy.js';
+import { secretCommands } from './commands/secret.js';
 import { serveCommands } from './commands/serve.js';
 import { taskCommands } from './commands/task.js';
 import { toolCommands } from './commands/tools.js';
@@ -36,6 +37,7 @@ approvalCommands(program, globals);
 toolCommands(program, globals);
 mcpCommands(program, globals);
 policyCommands(program, globals);
+secretCommands(program, globals);
 
 try {
   await program.parseAsync(process.argv);

@@ -24,4 +24,10 @@ oidc:
   # - issuer: https://accounts.example.com
   #   audience: warden
   #   jwksUri: https://accounts.example.com/.well-known/jwks.json
+
+secrets:
+  # Seals upstream credentials; never stored in the database. Created on first start.
+  # WARDEN_MASTER_KEY (32 bytes, base64 or base64url) wins over the file. Replicas that share
+  # a database must share the key.
+  masterKeyFile: keys/master.key   # relative to the data directory
 `;

@@ -138,6 +138,16 @@ export const ConfigFileSchema = z
       .strict()
       .default({ waitSec: 30, expirySec: 3600, webhooks: [] }),
     limits: LimitsSchema.default(LIMIT_DEFAULTS),
+    secrets: z
+      .object({
+        /**
+         * The master key file, relative to the data directory; created (0600) on first start.
+         * `WARDEN_MASTER_KEY` (base64 or base64url), when set, is used instead.
+         */
+        masterKeyFile: z.string().min(1).default('keys/master.key'),
+      })
+      .strict()
+      .default({ masterKeyFile: 'keys/master.key' }),
   })
   .strict();
 export type ConfigFile = z.infer<typeof ConfigFileSchema>;

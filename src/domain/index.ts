@@ -7,3 +7,4 @@ export * from './event.js';
 export * from './signing-key.js';
 export * from './approval.js';
 export * from './tool-pin.js';
+export * from './secret.js';

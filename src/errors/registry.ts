@@ -120,6 +120,11 @@ export const ERRORS = {
   UPSTREAM_TIMEOUT: spec(504, 'The upstream did not answer in time', undefined, { retryable: true }),
   UPSTREAM_UNAVAILABLE: spec(502, 'The upstream could not be reached', undefined, { retryable: true }),
   UPSTREAM_RESPONSE_TOO_LARGE: spec(502, 'The upstream response is too large'),
+  // Secrets
+  SECRET_NOT_FOUND: spec(404, 'No such secret'),
+  SECRET_KEY_MISMATCH: spec(500, 'The secret was stored with another master key', 'server_error'),
+  SECRET_TAMPERED: spec(500, 'The stored secret does not authenticate: it was changed or moved', 'server_error'),
+  MASTER_KEY_INVALID: spec(500, 'The master key is not 32 bytes of base64 or base64url', 'server_error'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -34,6 +34,8 @@ export const EVENT_TYPES = {
   'tool.result': 'The outcome of a forwarded call: result digest, bytes, latency, redactions',
   'tool.deny': 'A call was refused before it was forwarded (limits, secrets in arguments, unknown tool)',
   'upstream.fail': 'An upstream MCP server failed to start or died',
+  'secret.set': 'A secret got a new version; its earlier versions stopped being live (name and version only, never the value)',
+  'secret.rotate': 'A secret got a new version; the previous one stays live until the overlap ends (name and version only, never the value)',
 } as const;
 
 export type EventType = keyof typeof EVENT_TYPES;

@@ -5,6 +5,9 @@ import {
   EventRecordSchema,
   PersonSchema,
   RevocationSchema,
+  SealedSecretSchema,
+  SecretVersionMetaSchema,
+  SecretVersionSchema,
   SigningKeyRecordSchema,
   TaskSchema,
   TaskUsageSchema,
@@ -15,11 +18,15 @@ import {
   type EventRecord,
   type Person,
   type Revocation,
+  type SealedSecret,
+  type SecretVersion,
+  type SecretVersionMeta,
   type SigningKeyRecord,
   type Task,
   type TaskUsage,
   type ToolPin,
 } from '../domain/index.js';
+import { WardenError } from '../errors/warden-error.js';
 import { parseJsonColumn, parseRow } from './rows.js';
 
 /**
@@ -152,3 +159,37 @@ export const toToolPin = (r: Row): ToolPin =>
 
 export const toTaskUsage = (r: Row | undefined): TaskUsage =>
   r === undefined ? { calls: 0, bytesOut: 0, bytesIn: 0 } : parseRow(TaskUsageSchema, { calls: r.calls, bytesOut: r.bytes_out, bytesIn: r.bytes_in }, 'task_usage');
+const secretMeta = (r: Row) => ({
+  name: r.name,
+  version: r.version,
+  keyId: r.key_id,
+  createdAt: r.created_at,
+  notAfter: r.not_after,
+  createdBy: parseJsonColumn(r.created_by, 'secrets'),
+});
+
+/** A row of `secrets` without its sealed value (the listing query does not select it). */
+export const toSecretVersionMeta = (r: Row): SecretVersionMeta => parseRow(SecretVersionMetaSchema, secretMeta(r), 'secrets');
+
+export const toSecretVersion = (r: Row): SecretVersion =>
+  parseRow(SecretVersionSchema, { ...secretMeta(r), ciphertext: r.ciphertext, nonce: r.nonce }, 'secrets');
+
+/**
+ * Calls the caller's sealing function inside an adapter's transaction. Its output is checked
+ * before it is written, and a failure of ours inside it surfaces as INTERNAL rather than as
+ * the store being unavailable.
+ */
+export function sealWith(seal: (version: number) => SealedSecret, version: number): { ciphertext: Buffer; nonce: Buffer; keyId: string } {
+  let sealed: unknown;
+  try {
+    sealed = seal(version);
+  } catch (cause) {
+    if (cause instanceof WardenError) throw cause;
+    throw new WardenError('INTERNAL', { table: 'secrets', reason: 'sealing failed' }, { cause });
+  }
+  const result = SealedSecretSchema.safeParse(sealed);
+  if (!result.success) throw new WardenError('INTERNAL', { table: 'secrets', reason: 'sealed value is malformed' }, { cause: result.error });
+  // Both drivers bind a Buffer as a blob; a plain Uint8Array is not accepted by every one.
+  const { ciphertext, nonce, keyId } = result.data;
+  return { ciphertext: Buffer.from(ciphertext), nonce: Buffer.from(nonce), keyId };
+}

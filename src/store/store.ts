@@ -15,6 +15,10 @@ import type {
   PersonId,
   Revocation,
   RevocationKind,
+  SealedSecret,
+  SecretVersion,
+  SecretVersionDraft,
+  SecretVersionMeta,
   SigningKeyRecord,
   Task,
   TaskId,
@@ -185,6 +189,26 @@ export interface Store {
    */
   chargeTask(taskId: TaskId, charge: TaskUsage, budget: TaskBudget | null): Promise<{ ok: boolean; usage: TaskUsage }>;
   getTaskUsage(taskId: TaskId): Promise<TaskUsage>;
+  // Secrets (sealed upstream credentials) ---------------------------------------------------
+  // A version is *live* at `now` while its `notAfter` is null or later than `now`. Versions
+  // are never deleted, so a version number is never reused.
+
+  /**
+   * Adds the next version of secret `draft.name` in one transaction: its number is one past
+   * the newest version of the name (1 for a new name), taken so that concurrent callers on any
+   * replica never get the same number and none is lost; `seal(version)` seals the value for
+   * that number (the number is bound into the ciphertext); every earlier version's `notAfter`
+   * becomes the earlier of its own and `draft.previousNotAfter`. The new version has no
+   * `notAfter`. `seal` MUST be synchronous; an exception from it rolls everything back.
+   */
+  insertSecretVersion(draft: SecretVersionDraft, seal: (version: number) => SealedSecret): Promise<SecretVersion>;
+  /** The versions of `name` live at `now`, newest first (empty for an unknown name). */
+  getLiveSecretVersions(name: string, now: number): Promise<SecretVersion[]>;
+  /**
+   * Every version of every secret live at `now`, by name, newest version first. Metadata
+   * only: sealed values are not read from the database.
+   */
+  listLiveSecretVersions(now: number): Promise<SecretVersionMeta[]>;
 
   // Change notification ------------------------------------------------------------------
   /**

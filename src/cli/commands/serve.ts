@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../config/load.js';
+import { WardenError } from '../../errors/warden-error.js';
 import { PolicyLoadError, Warden, initialize } from '../../warden.js';
 import { resolveServerOptions, type ServerFlags } from '../env.js';
 
@@ -17,6 +18,14 @@ function announceAdminKey(key: string): void {
   );
 }
 
+/** A master key that cannot be used: where it came from and why, never its value. */
+function exitOnBadMasterKey(err: unknown): void {
+  if (!(err instanceof WardenError) || err.code !== 'MASTER_KEY_INVALID') return;
+  const from = err.details?.source === 'env' ? 'WARDEN_MASTER_KEY' : 'the master key file (secrets.masterKeyFile)';
+  process.stderr.write(`warden: ${from} is not usable (${String(err.details?.reason)}): it must be 32 bytes in base64 or base64url\n`);
+  process.exit(2);
+}
+
 export function serveCommands(program: Command): void {
   program
     .command('init')
@@ -25,7 +34,10 @@ export function serveCommands(program: Command): void {
     .option('--database <url>', 'postgres://… (WARDEN_DATABASE_URL); default SQLite in the data dir')
     .action(async (flags: ServerFlags) => {
       const opts = resolveServerOptions(flags);
-      const init = await initialize(opts);
+      const init = await initialize(opts).catch((err: unknown) => {
+        exitOnBadMasterKey(err);
+        throw err;
+      });
       await init.store.close();
       process.stdout.write(`Warden initialised in ${opts.dataDir} (${init.store.kind})\n`);
       if (init.adminKey) announceAdminKey(init.adminKey);
@@ -50,6 +62,7 @@ export function serveCommands(program: Command): void {
           process.stderr.write(`warden: the policy set does not load, so Warden does not start:\n${err.problems.map((p) => `  ${p.file}:${p.line}: ${p.message}`).join('\n')}\n`);
           process.exit(2);
         }
+        exitOnBadMasterKey(err);
         if (err instanceof ConfigError) {
           process.stderr.write(`warden: config error in ${err.file}:\n${err.problems.map((p) => `  - ${p}`).join('\n')}\n`);
           process.exit(2);

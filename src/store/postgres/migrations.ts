@@ -164,6 +164,26 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
     `,
   },
   {
+    version: 3,
+    name: 'secrets',
+    sql: `
+      -- Upstream credentials, sealed with AES-256-GCM under the master key (which is never
+      -- here). A version is live while not_after is NULL or in the future; rows are never
+      -- deleted, so version numbers are never reused.
+      CREATE TABLE secrets (
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL CHECK (version >= 1),
+        ciphertext BYTEA NOT NULL,
+        nonce BYTEA NOT NULL CHECK (octet_length(nonce) = 12),
+        key_id TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        not_after BIGINT,
+        created_by JSONB NOT NULL,
+        PRIMARY KEY (name, version)
+      );
+    `,
+  },
+  {
     version: 4,
     name: 'gateway: tool pins and task usage',
     sql: `

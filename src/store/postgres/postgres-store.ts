@@ -23,6 +23,10 @@ import {
   type PersonId,
   type Revocation,
   type RevocationKind,
+  type SealedSecret,
+  type SecretVersion,
+  type SecretVersionDraft,
+  type SecretVersionMeta,
   type SigningKeyRecord,
   type Task,
   type TaskId,
@@ -30,7 +34,22 @@ import {
 } from '../../domain/index.js';
 import { WardenError } from '../../errors/warden-error.js';
 import { parseRow } from '../rows.js';
-import { toAgent, toAgentKey, toApiKey, toEvent, toPerson, toRevocation, toSigningKey, toTask, toTaskUsage, toToolPin, type Row } from '../row-mappers.js';
+import {
+  sealWith,
+  toAgent,
+  toAgentKey,
+  toApiKey,
+  toEvent,
+  toPerson,
+  toRevocation,
+  toSecretVersion,
+  toSecretVersionMeta,
+  toSigningKey,
+  toTask,
+  toTaskUsage,
+  toToolPin,
+  type Row,
+} from '../row-mappers.js';
 import type { ApprovalDecideOutcome, ApprovalFilter, Store, TaskBudget } from '../store.js';
 import { withinBudget } from '../budget.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
@@ -43,6 +62,8 @@ const UNIQUE_VIOLATION = '23505';
 const INT8_OID = 20;
 /** Session advisory lock key for migrations: ASCII "WARD", then 1 for "migrate". */
 const MIGRATION_LOCK = [0x57415244, 1] as const;
+/** Transaction advisory lock class for writes to one secret (second key: the name's hash); ASCII "WSEC". */
+const SECRET_LOCK_CLASS = 0x57534543;
 const PURGE_INTERVAL_MS = 60_000;
 const RECONNECT_MIN_MS = 100;
 const RECONNECT_MAX_MS = 10_000;
@@ -616,6 +637,45 @@ export class PostgresStore implements Store {
       [now],
     );
     return rows.map(toApproval).sort((x, y) => x.createdAt - y.createdAt || x.id.localeCompare(y.id));
+  }
+
+  // Secrets ------------------------------------------------------------------------------
+  insertSecretVersion(d: SecretVersionDraft, seal: (version: number) => SealedSecret): Promise<SecretVersion> {
+    return this.transaction(async (c) => {
+      // A row lock cannot guard a name with no rows yet; this lock queues every writer of the
+      // name, on any replica, until commit. Under READ COMMITTED the max() below then sees the
+      // previous writer's row. Two names sharing a hash merely wait for each other; the
+      // primary key still refuses a duplicate number (CONFLICT) if anything else went wrong.
+      await c.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SECRET_LOCK_CLASS, d.name]);
+      const newest = await c.query<Row>('SELECT max(version) AS v FROM secrets WHERE name = $1', [d.name]);
+      const version = Number(newest.rows[0]?.v ?? 0) + 1;
+      const sealed = sealWith(seal, version);
+      await c.query('UPDATE secrets SET not_after = $1 WHERE name = $2 AND (not_after IS NULL OR not_after > $1)', [d.previousNotAfter, d.name]);
+      const res = await c.query<Row>(
+        `INSERT INTO secrets (name, version, ciphertext, nonce, key_id, created_at, not_after, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, NULL, $7::jsonb) RETURNING *`,
+        [d.name, version, sealed.ciphertext, sealed.nonce, sealed.keyId, d.createdAt, json(d.createdBy)],
+      );
+      return toSecretVersion(res.rows[0]!);
+    });
+  }
+
+  async getLiveSecretVersions(name: string, now: number): Promise<SecretVersion[]> {
+    const rows = await this.query(
+      'SELECT * FROM secrets WHERE name = $1 AND (not_after IS NULL OR not_after > $2) ORDER BY version DESC',
+      [name, now],
+    );
+    return rows.map(toSecretVersion);
+  }
+
+  async listLiveSecretVersions(now: number): Promise<SecretVersionMeta[]> {
+    // Byte order ("C"), as SQLite sorts: the database's locale must not change the listing.
+    const rows = await this.query(
+      `SELECT name, version, key_id, created_at, not_after, created_by FROM secrets
+       WHERE not_after IS NULL OR not_after > $1 ORDER BY name COLLATE "C", version DESC`,
+      [now],
+    );
+    return rows.map(toSecretVersionMeta);
   }
 
   // Change notification ------------------------------------------------------------------

@@ -151,6 +151,26 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
     `,
   },
   {
+    version: 3,
+    name: 'secrets',
+    sql: `
+      -- Upstream credentials, sealed with AES-256-GCM under the master key (which is never
+      -- here). A version is live while not_after is NULL or in the future; rows are never
+      -- deleted, so version numbers are never reused.
+      CREATE TABLE secrets (
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL CHECK (version >= 1),
+        ciphertext BLOB NOT NULL,
+        nonce BLOB NOT NULL CHECK (length(nonce) = 12),
+        key_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        not_after INTEGER,
+        created_by TEXT NOT NULL,
+        PRIMARY KEY (name, version)
+      ) STRICT;
+    `,
+  },
+  {
     version: 4,
     name: 'gateway: tool pins and task usage',
     sql: `

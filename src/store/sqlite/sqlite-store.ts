@@ -23,6 +23,10 @@ import {
   type PersonId,
   type Revocation,
   type RevocationKind,
+  type SealedSecret,
+  type SecretVersion,
+  type SecretVersionDraft,
+  type SecretVersionMeta,
   type SigningKeyRecord,
   type Task,
   type TaskId,
@@ -30,7 +34,22 @@ import {
 } from '../../domain/index.js';
 import { WardenError } from '../../errors/warden-error.js';
 import { parseJsonColumn, parseRow } from '../rows.js';
-import { toAgent, toAgentKey, toApiKey, toEvent, toPerson, toRevocation, toSigningKey, toTask, toTaskUsage, toToolPin, type Row } from '../row-mappers.js';
+import {
+  sealWith,
+  toAgent,
+  toAgentKey,
+  toApiKey,
+  toEvent,
+  toPerson,
+  toRevocation,
+  toSecretVersion,
+  toSecretVersionMeta,
+  toSigningKey,
+  toTask,
+  toTaskUsage,
+  toToolPin,
+  type Row,
+} from '../row-mappers.js';
 import type { ApprovalDecideOutcome, ApprovalFilter, Store, TaskBudget } from '../store.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { withinBudget } from '../budget.js';
@@ -555,6 +574,54 @@ export class SqliteStore implements Store {
           return ids.map((r) => this.readApproval(String(r.id))!).sort((x, y) => x.createdAt - y.createdAt || x.id.localeCompare(y.id));
         })
         .immediate(),
+    );
+  }
+
+  // Secrets ------------------------------------------------------------------------------
+  insertSecretVersion(d: SecretVersionDraft, seal: (version: number) => SealedSecret): Promise<SecretVersion> {
+    return this.run(() =>
+      this.db
+        .transaction(() => {
+          // IMMEDIATE: the write lock is held from the read of the newest version on, so two
+          // writers cannot both take the same next number.
+          const newest = this.db.prepare('SELECT max(version) AS v FROM secrets WHERE name = ?').get(d.name) as Row;
+          const version = Number(newest.v ?? 0) + 1;
+          const sealed = sealWith(seal, version);
+          this.db
+            .prepare('UPDATE secrets SET not_after = ? WHERE name = ? AND (not_after IS NULL OR not_after > ?)')
+            .run(d.previousNotAfter, d.name, d.previousNotAfter);
+          const row = this.db
+            .prepare(
+              `INSERT INTO secrets (name, version, ciphertext, nonce, key_id, created_at, not_after, created_by)
+               VALUES (?, ?, ?, ?, ?, ?, NULL, ?) RETURNING *`,
+            )
+            .get(d.name, version, sealed.ciphertext, sealed.nonce, sealed.keyId, d.createdAt, JSON.stringify(d.createdBy)) as Row;
+          return toSecretVersion(row);
+        })
+        .immediate(),
+    );
+  }
+
+  getLiveSecretVersions(name: string, now: number): Promise<SecretVersion[]> {
+    return this.run(() =>
+      (
+        this.db
+          .prepare('SELECT * FROM secrets WHERE name = ? AND (not_after IS NULL OR not_after > ?) ORDER BY version DESC')
+          .all(name, now) as Row[]
+      ).map(toSecretVersion),
+    );
+  }
+
+  listLiveSecretVersions(now: number): Promise<SecretVersionMeta[]> {
+    return this.run(() =>
+      (
+        this.db
+          .prepare(
+            `SELECT name, version, key_id, created_at, not_after, created_by FROM secrets
+             WHERE not_after IS NULL OR not_after > ? ORDER BY name, version DESC`,
+          )
+          .all(now) as Row[]
+      ).map(toSecretVersionMeta),
     );
   }
 
