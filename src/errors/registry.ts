@@ -101,6 +101,13 @@ export const ERRORS = {
   // Infrastructure
   STORE_UNAVAILABLE: spec(503, 'The store is unavailable', 'temporarily_unavailable', { retryable: true }),
   INTERNAL: spec(500, 'Internal error', 'server_error'),
+
+  // MCP upstreams
+  UPSTREAM_UNAVAILABLE: spec(502, 'The upstream is unavailable', undefined, { retryable: true }),
+  UPSTREAM_TIMEOUT: spec(504, 'The upstream did not answer in time', undefined, { retryable: true }),
+  UPSTREAM_RESPONSE_TOO_LARGE: spec(502, 'The upstream response is too large'),
+  UPSTREAM_ERROR: spec(502, 'The upstream answered with an error'),
+  UPSTREAM_UNKNOWN: spec(404, 'No such upstream'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
