@@ -117,9 +117,12 @@ export const ERRORS = {
   EGRESS_ADDRESS_BLOCKED: spec(403, 'The upstream address is not allowed'),
   EGRESS_CREDENTIAL_UNAVAILABLE: spec(500, 'The upstream credential is not available'),
   EGRESS_REDIRECT_BLOCKED: spec(502, 'The upstream redirected outside itself'),
+  // Upstreams (MCP servers and HTTP APIs alike)
   UPSTREAM_TIMEOUT: spec(504, 'The upstream did not answer in time', undefined, { retryable: true }),
   UPSTREAM_UNAVAILABLE: spec(502, 'The upstream could not be reached', undefined, { retryable: true }),
   UPSTREAM_RESPONSE_TOO_LARGE: spec(502, 'The upstream response is too large'),
+  UPSTREAM_ERROR: spec(502, 'The upstream answered with an error'),
+  UPSTREAM_UNKNOWN: spec(404, 'No such upstream'),
   // Secrets
   SECRET_NOT_FOUND: spec(404, 'No such secret'),
   SECRET_KEY_MISMATCH: spec(500, 'The secret was stored with another master key', 'server_error'),
