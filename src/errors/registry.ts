@@ -101,6 +101,10 @@ export const ERRORS = {
   // Infrastructure
   STORE_UNAVAILABLE: spec(503, 'The store is unavailable', 'temporarily_unavailable', { retryable: true }),
   INTERNAL: spec(500, 'Internal error', 'server_error'),
+
+  // Scanning
+  SECRET_IN_ARGUMENTS: spec(403, 'An argument carries a credential, or could not be scanned; the call was refused', 'access_denied'),
+  SECRET_IN_RESPONSE: spec(502, 'The response carried a credential, or could not be scanned, and was withheld'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
