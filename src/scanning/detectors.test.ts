@@ -73,6 +73,8 @@ const CASES: Record<string, Case> = {
       `-----BEGIN PUBLIC KEY-----\n${b64(91)}\n-----END PUBLIC KEY-----\n`,
       `-----BEGIN CERTIFICATE-----\n${b64(300).replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`,
       'The file must start with -----BEGIN PRIVATE KEY----- and end with the END line.',
+      // A regex that describes a key is not a key.
+      '/-----BEGIN PRIVATE KEY-----(?:\\\\[nr]|[A-Za-z0-9+/=]){64,16384}-----END PRIVATE KEY-----/',
     ],
     trigger: '-----BEGIN RSA PRIVATE KEY-----\n',
   },

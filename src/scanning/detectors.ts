@@ -89,11 +89,12 @@ export const DETECTORS: readonly Detector[] = [
     id: 'private-key',
     description: 'PEM private key block: PKCS#8, RSA, EC, DSA, OpenSSH, encrypted, PGP',
     confidence: 'high',
-    // Two ways out of the body: up to the END line (body may hold any text but `--`: armor
-    // headers, JSON `\n` escapes), or — a truncated key, no END in reach — its base64 lines.
-    // Neither body can cross `--`, so repeated BEGIN lines each scan only up to the next one.
+    // Two ways out of the body: up to the END line (base64 lines, armor headers such as
+    // `Proc-Type: 4,ENCRYPTED` or `Comment: …`, JSON `\n` escapes — but never `--`), or, for
+    // a truncated key with no END in reach, its base64 lines alone. Neither body can cross
+    // `--`, so repeated BEGIN lines each scan only up to the next one.
     regex:
-      /-----BEGIN[ A-Z0-9]{0,40} PRIVATE KEY(?: BLOCK)?-----(?:(?:[^-]|-(?!-)){16,65536}-----END[ A-Z0-9]{0,40} PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s\\]{64,65536})/g,
+      /-----BEGIN[ A-Z0-9]{0,40} PRIVATE KEY(?: BLOCK)?-----(?:(?:[\w+/=\s\\:,.()@]|-(?!-)){16,65536}-----END[ A-Z0-9]{0,40} PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s\\]{64,65536})/g,
     keywords: ['PRIVATE KEY'],
   }),
   define({

@@ -48,7 +48,7 @@ describe('validators', () => {
 
   it('judges assigned values: random-looking yes; words, paths, numbers and URLs no', () => {
     assert.equal(looksLikeSecretValue(pickMixed(ALNUM, 24, true)), true);
-    for (const v of ['production', 'strict-mode', '/etc/app/secret.key', 'https://vault.internal/v1', '2024-01-01', 'hunter2']) {
+    for (const v of ['production', 'strict-mode', '/etc/app/secret.key', 'https://vault.internal/v1', '2024-01-01', 'hunter2', 'options.privateKey', 'm.indices?.groups?.']) {
       assert.equal(looksLikeSecretValue(v), false, v);
     }
   });

@@ -145,9 +145,10 @@ export function looksLikeSecretValue(value: string, maxLength = 512): boolean {
   if (characterClasses(value) < (value.length < 16 ? 3 : 2)) return false;
   if (/^(?:\/|\.\.?\/|[a-z][a-z0-9+.-]*:\/\/)/i.test(value)) return false; // a path or a URL, not a credential
   if (/^[0-9.,:-]+$/.test(value)) return false; // numbers, dates, versions
-  // Code, not a value: a member chain (`options.privateKey`, `init?.credentials`) or a
+  // Code, not a value: a member chain (`options.privateKey`, `init?.credentials`, cut off
+  // before a bracket as `m.groups?.`) or a
   // digit-free identifier (`pemEncodedPassword`). Random secrets almost always hold a digit.
-  if (/^[A-Za-z_$#][\w$]*(?:\??\.[A-Za-z_$#][\w$]*)+$/.test(value) || /^[A-Za-z_$]+$/.test(value)) return false;
+  if (/^[A-Za-z_$#][\w$]*(?:\??\.[A-Za-z_$#][\w$]*)+(?:\??\.)?$/.test(value) || /^[A-Za-z_$]+$/.test(value)) return false;
   return !isPlaceholder(value);
 }
 
