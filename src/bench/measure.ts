@@ -33,7 +33,7 @@ const SYNC_CHUNK = 32;
  * A synchronous operation back to back on this thread for `durationMs`, after a warm-up.
  * The event loop is blocked meanwhile, which is the point: nothing else of ours competes.
  */
-function timeSync(ctx: BenchContext, label: string, durationMs: number, fn: () => unknown): Throughput {
+export function timeSync(ctx: BenchContext, label: string, durationMs: number, fn: () => unknown): Throughput {
   ctx.progress.start(label, durationMs);
   for (let i = 0; i < ctx.durations.warmupOps; i++) fn();
   let ops = 0;

@@ -128,6 +128,9 @@ export const ERRORS = {
   SECRET_KEY_MISMATCH: spec(500, 'The secret was stored with another master key', 'server_error'),
   SECRET_TAMPERED: spec(500, 'The stored secret does not authenticate: it was changed or moved', 'server_error'),
   MASTER_KEY_INVALID: spec(500, 'The master key is not 32 bytes of base64 or base64url', 'server_error'),
+  // Scanning
+  SECRET_IN_ARGUMENTS: spec(403, 'An argument carries a credential, or could not be scanned; the call was refused', 'access_denied'),
+  SECRET_IN_RESPONSE: spec(502, 'The response carried a credential, or could not be scanned, and was withheld'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
