@@ -30,6 +30,10 @@ import { loadMasterKey, type MasterKey } from './secrets/master-key.js';
 import { SecretService } from './secrets/secret-service.js';
 import { PostgresStore } from './store/postgres/postgres-store.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import { buildCatalog, buildFrontDoors, type FrontDoors } from './front-doors.js';
+import type { AuthorizedCall, ToolCall } from './pipeline/stages/authorize.js';
+import type { VerifiedCredential } from './pipeline/verified-credential.js';
+import { VERSION } from './version.js';
 import type { Store } from './store/store.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { randomIds, type IdGenerator } from './util/id-generator.js';
@@ -134,6 +138,7 @@ export class Warden {
     readonly context: ApiContext,
     private readonly app: FastifyInstance,
     private readonly server: Server,
+    private readonly frontDoors: FrontDoors,
   ) {}
 
   static async start(opts: WardenOptions): Promise<Warden> {
@@ -143,6 +148,7 @@ export class Warden {
     const init = await initialize(opts);
     const { config, store, keys, persons, events } = init;
     const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000 });
+    let frontDoors: FrontDoors | undefined;
     try {
       const host = opts.host ?? config.server.host ?? '127.0.0.1';
       await listen(server, opts.port ?? config.server.port ?? 7070, host);
@@ -155,14 +161,36 @@ export class Warden {
       const t = config.tokens;
       // Built first: a missing webhook secret must fail start-up before anything is watching.
       const notifier = new WebhookNotifier(config.approvals.webhooks, { events, clock, baseUrl: base, configFile: join(opts.dataDir, CONFIG_FILE), logger });
-      const policy = new PolicyService(join(opts.dataDir, config.policy.dir), config.tools, events);
+      // The catalog comes first: the Cedar schema is generated from it (config tools, HTTP
+      // upstream actions, and the MCP tools pinned on earlier runs).
+      let policyRef: PolicyService | undefined;
+      const catalog = await buildCatalog(config, { store, events, clock }, (tools) => policyRef!.setCatalog(tools));
+      const policy = new PolicyService(join(opts.dataDir, config.policy.dir), catalog.catalogTools(), events);
+      policyRef = policy;
+      const approvals = new ApprovalService(store, events, clock, ids, { waitSec: config.approvals.waitSec, expirySec: config.approvals.expirySec }, notifier);
+      const secrets = new SecretService(store, events, init.masterKey, clock);
+      const revocationsEarly = new RevocationSet(store, clock);
+      const approve = async (authorized: AuthorizedCall, _cred: VerifiedCredential, call: ToolCall): Promise<string | null> => {
+        const used = await approvals.requireApproval({
+          agentId: authorized.agent.id,
+          taskId: authorized.task.id,
+          action: call.tool,
+          args: call.args,
+          required: authorized.decision.approvals,
+          requester: requesterOf(authorized.task.onBehalfOf),
+          selfApproval: authorized.decision.selfApproval,
+          policies: authorized.decision.policies,
+        });
+        return used.id;
+      };
+      frontDoors = buildFrontDoors(config, catalog, { store, events, clock, revocations: revocationsEarly, policy, secrets, approve, log: logger, version: VERSION });
+      // An MCP upstream never seen before is listed now, so that policies may name its tools.
+      await frontDoors.discoverNew();
       const loaded = await policy.start(config.policy.watch);
       if (!loaded.ok) {
         policy.stop();
         throw new PolicyLoadError(loaded.problems);
       }
-      const approvals = new ApprovalService(store, events, clock, ids, { waitSec: config.approvals.waitSec, expirySec: config.approvals.expirySec }, notifier);
-      const secrets = new SecretService(store, events, init.masterKey, clock);
       const foreign = await secrets.sealedUnderOtherKeys();
       if (foreign.length > 0) {
         // Not fatal: the other secrets still work, and an admin can set these again.
@@ -171,7 +199,7 @@ export class Warden {
           'secrets stored with another master key cannot be read: start every replica with the same WARDEN_MASTER_KEY or key file',
         );
       }
-      const revocations = new RevocationSet(store, clock);
+      const revocations = revocationsEarly;
       await revocations.start();
       const keyCache = new PublicKeyCache();
       const replay = new ReplayCache((t.dpopMaxAgeSec + 2 * t.clockSkewSec) * 1000, clock.now());
@@ -214,26 +242,18 @@ export class Warden {
         approvals,
         secrets,
         // The approve stage: hold this exact call for people, wait a while, pass once approved.
-        approve: async (authorized, _cred, call) => {
-          const used = await approvals.requireApproval({
-            agentId: authorized.agent.id,
-            taskId: authorized.task.id,
-            action: call.tool,
-            args: call.args,
-            required: authorized.decision.approvals,
-            requester: requesterOf(authorized.task.onBehalfOf),
-            selfApproval: authorized.decision.selfApproval,
-            policies: authorized.decision.policies,
-          });
-          return used.id;
-        },
+        approve,
+        catalog,
+        ...(frontDoors.gateway ? { gateway: frontDoors.gateway } : {}),
+        ...(frontDoors.proxy ? { proxy: frontDoors.proxy } : {}),
         tokenEndpoint,
         accessTokens,
         requests: new RequestVerifier(accessTokens, dpop, revocations),
       };
       const app = await buildApi(context, server, logger);
-      return new Warden(base, listenUrl, init.adminKey, context, app, server);
+      return new Warden(base, listenUrl, init.adminKey, context, app, server, frontDoors);
     } catch (err) {
+      await frontDoors?.close().catch(() => undefined);
       server.close();
       await store.close().catch(() => undefined);
       throw err;
@@ -245,6 +265,7 @@ export class Warden {
     this.context.revocations.stop();
     this.context.policy.stop();
     await this.context.approvals.close();
+    await this.frontDoors.close();
     this.server.closeAllConnections();
     await this.app.close();
     await new Promise<void>((resolve) => (this.server.listening ? this.server.close(() => resolve()) : resolve()));

@@ -17,6 +17,7 @@ import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import type { McpGateway } from '../mcp-gateway/gateway.js';
 import type { ToolCatalog } from '../mcp-gateway/catalog.js';
+import type { HttpProxy } from '../egress/proxy.js';
 
 /** Where agents and people reach this Warden; every URL-bound check derives from it. */
 export interface PublicUrls {
@@ -53,4 +54,6 @@ export interface ApiContext {
   readonly gateway?: McpGateway;
   /** Upstream tools as pinned, and the review of their changes (`/v1/tools`). */
   readonly catalog?: ToolCatalog;
+  /** The HTTP egress front door, when HTTP upstreams are configured. */
+  readonly proxy?: HttpProxy;
 }

@@ -57,5 +57,9 @@ export function sendError(err: unknown, request: FastifyRequest, reply: FastifyR
   } else if (status === 401) {
     reply.header('www-authenticate', 'Bearer realm="warden"');
   }
+  // RFC 9110 §15.5.6: a 405 names the methods that are allowed.
+  if (status === 405 && Array.isArray(we.details?.allow)) reply.header('allow', (we.details.allow as string[]).join(', '));
+  // A body refused for its size may still be arriving: close rather than read the rest.
+  if (status === 413) reply.header('connection', 'close');
   return reply.code(status).send({ error: { code: we.code, message, ...(we.details ? { details: we.details } : {}) } });
 }

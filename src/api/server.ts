@@ -8,6 +8,7 @@ import { adminRoutes } from './routes/admin.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { gatewayRoutes } from './routes/gateway.js';
 import { toolRoutes } from './routes/tools.js';
+import { proxyRoutes } from './routes/proxy.js';
 import { agentRoutes } from './routes/agents.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { policyRoutes } from './routes/policy.js';
@@ -72,6 +73,7 @@ export async function buildApi(ctx: ApiContext, server: Server, logger: Logger):
   gatewayRoutes(app, ctx);
   toolRoutes(app, ctx);
   secretRoutes(app, ctx);
+  proxyRoutes(app, ctx);
   await app.ready();
   return app;
 }

@@ -29,6 +29,8 @@ describe('parseConfig', () => {
       policy: { dir: 'policies', watch: true },
       approvals: { waitSec: 30, expirySec: 3600, webhooks: [] },
       limits: { task: { calls: 10_000, bytesOut: 64 * 1024 * 1024, bytesIn: 1024 * 1024 * 1024 }, agent: { ratePerSec: 50, burst: 100 } },
+      scanning: { results: 'redact', arguments: 'block', disabled: [], extraPatterns: [] },
+      upstreams: { mcp: [], http: [] },
       secrets: { masterKeyFile: 'keys/master.key' },
     });
     assert.deepEqual(parseConfig('# nothing set\n', 'warden.yaml'), defaults);

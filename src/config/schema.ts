@@ -1,4 +1,10 @@
 import { z } from 'zod';
+import { HttpUpstreamsSchema } from '../egress/upstream-config.js';
+import { McpUpstreamsSchema } from '../mcp-gateway/upstreams/upstream-config.js';
+import { ScanningConfigSchema } from '../scanning/scanning-config.js';
+import { FlowLabelsSchema, RiskTierSchema } from './tool-metadata.js';
+
+export { FlowLabelsSchema, RISK_TIERS, RiskTierSchema } from './tool-metadata.js';
 
 /** A trusted OIDC issuer whose ID tokens may prove a person for token exchange (RFC 8693). */
 export const OidcIssuerSchema = z
@@ -14,18 +20,6 @@ export const OidcIssuerSchema = z
   })
   .strict();
 export type OidcIssuer = z.infer<typeof OidcIssuerSchema>;
-
-export const RISK_TIERS = ['low', 'medium', 'high', 'critical'] as const;
-export const RiskTierSchema = z.enum(RISK_TIERS);
-
-/** Flow labels of a tool (DESIGN.md "Flow control"); the toxic-flow issue puts them to work. */
-export const FlowLabelsSchema = z
-  .object({
-    source: z.enum(['trusted', 'untrusted']).default('trusted'),
-    data: z.enum(['public', 'internal', 'confidential']).default('internal'),
-    sink: z.enum(['none', 'internal', 'external']).default('none'),
-  })
-  .strict();
 
 /**
  * One tool or endpoint of the catalog: what policies decide about. The gateway issue fills
@@ -138,6 +132,25 @@ export const ConfigFileSchema = z
       .strict()
       .default({ waitSec: 30, expirySec: 3600, webhooks: [] }),
     limits: LimitsSchema.default(LIMIT_DEFAULTS),
+    /** Secret scanning of tool results, HTTP responses and outgoing arguments (docs/scanning.md). */
+    scanning: ScanningConfigSchema.prefault({}),
+    /** What agents reach through Warden: HTTP APIs at `/proxy/<name>/…`. */
+    upstreams: z
+      .object({
+        /** MCP servers whose tools agents reach through `/mcp` as `<name>.<tool>`. */
+        mcp: McpUpstreamsSchema.default([]),
+        /** HTTP APIs agents reach at `/proxy/<name>/…`, as the actions `<name>.<method>`. */
+        http: HttpUpstreamsSchema.default([]),
+      })
+      .strict()
+      .superRefine((u, ctx) => {
+        // One namespace: `<name>.` must say which upstream an action belongs to.
+        const mcp = new Set(u.mcp.map((m) => m.name));
+        u.http.forEach((h, i) => {
+          if (mcp.has(h.name)) ctx.addIssue({ code: 'custom', path: ['http', i, 'name'], message: 'an MCP upstream has this name already' });
+        });
+      })
+      .default({ mcp: [], http: [] }),
     secrets: z
       .object({
         /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FlowLabelsSchema, RiskTierSchema } from '../config/schema.js';
+import { FlowLabelsSchema, RiskTierSchema } from '../config/tool-metadata.js';
 import { WardenError } from '../errors/warden-error.js';
 import { parseCidr } from './address-policy.js';
 import { FORBIDDEN_CREDENTIAL_HEADERS, HEADER_NAME } from './headers.js';

@@ -6,7 +6,7 @@ import { CallToolRequestSchema, ListToolsRequestSchema, McpError, type CallToolR
 import type { Agent, Task } from '../domain/index.js';
 import { WardenError } from '../errors/warden-error.js';
 import { matches } from '../identity/capabilities.js';
-import { runCall, type PipelineDeps } from '../pipeline/call-pipeline.js';
+import { runCall, type PipelineDeps, type ResultInspector } from '../pipeline/call-pipeline.js';
 import type { VerifiedCredential } from '../pipeline/verified-credential.js';
 import type { GatewayTool, ListedTool, ToolCatalog } from './catalog.js';
 
@@ -88,6 +88,7 @@ export class McpGateway {
     private readonly upstreams: GatewayUpstreams,
     private readonly catalog: ToolCatalog,
     private readonly pipeline: PipelineDeps,
+    private readonly inspectResult: ResultInspector,
     private readonly log: GatewayLogger,
     private readonly opts: GatewayOptions,
   ) {
@@ -258,7 +259,7 @@ export class McpGateway {
       forward: (a, s) => this.upstreams.callTool(server, tool, a, { signal: s }),
       measure: (r) => Buffer.byteLength(JSON.stringify(r)),
       digest: (r) => createHash('sha256').update(JSON.stringify(r)).digest('base64url'),
-      injected: () => this.upstreams.injectedValues(server),
+      inspect: (r) => this.inspectResult(r, this.upstreams.injectedValues(server)),
     }, signal);
   }
 

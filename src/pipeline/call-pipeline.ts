@@ -18,16 +18,19 @@ export interface Finding {
 }
 
 /**
- * Secret scanning at both ends of a call: outgoing arguments (a credential must not leave
- * through a tool's arguments) and results (an upstream echoing an injected secret, a tool
- * reading a `.env`). The gateway's scanner implements it.
+ * Secret scanning of outgoing arguments: a credential must not leave through a tool's
+ * arguments. (Results are inspected by each front door's forwarder.)
  */
 export interface CallScanner {
   /** The arguments as they may leave, or a throw (SECRET_IN_ARGUMENTS). */
   checkArguments(args: Record<string, unknown>): { args: Record<string, unknown>; findings: readonly Finding[] };
-  /** The result as the agent may see it (redacted), or a throw (SECRET_IN_RESPONSE). */
-  inspectResult<R>(result: R, injected: readonly string[]): { result: R; findings: readonly Finding[] };
 }
+
+/**
+ * Redacts (or refuses) what came back: injected secrets echoed by the upstream and credentials
+ * in well-known formats, anywhere in a JSON value. Never mutates its input.
+ */
+export type ResultInspector = <T>(value: T, injected: readonly string[]) => { result: T; findings: readonly Finding[] };
 
 /** How one front door forwards a call and measures what came back. */
 export interface CallForwarder<R> {
@@ -37,8 +40,11 @@ export interface CallForwarder<R> {
   measure(result: R): number;
   /** Digest of the result as the agent receives it, for the outcome entry. */
   digest(result: R): string;
-  /** Upstream secrets injected for this call: their echoes are redacted. */
-  injected(): readonly string[];
+  /**
+   * The inspect stage for this kind of result: secrets (injected ones echoed back, well-known
+   * credential formats) redacted, or a throw (SECRET_IN_RESPONSE) when the config blocks.
+   */
+  inspect(result: R): { result: R; findings: readonly Finding[] };
 }
 
 export interface PipelineDeps {
@@ -153,7 +159,7 @@ export async function runCall<R>(deps: PipelineDeps, cred: VerifiedCredential, c
   await deps.store.chargeTask(task.id, { calls: 0, bytesOut: 0, bytesIn }, null);
   let inspected: { result: R; findings: readonly Finding[] };
   try {
-    inspected = deps.scanner.inspectResult(result, fwd.injected());
+    inspected = fwd.inspect(result);
   } catch (err) {
     const we = err instanceof WardenError ? err : new WardenError('INTERNAL', undefined, { cause: err });
     await recordOutcome(deps, actor, task.id, intent.seq, call, { outcome: 'denied', code: we.code, bytesIn, latencyMs, ...(we.details ? { details: we.details } : {}) });

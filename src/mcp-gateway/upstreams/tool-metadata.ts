@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { FlowLabelsSchema, RiskTierSchema } from '../../config/schema.js';
+import type { FlowLabelsSchema, RiskTierSchema } from '../../config/tool-metadata.js';
 import type { McpUpstream } from './upstream-config.js';
 
 /** What policies know about one upstream tool besides its definition. */

@@ -1,3 +1,4 @@
+import { VERSION } from '../../version.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -17,7 +18,7 @@ import { httpTransport, resolveSecrets, stdioTransport, type ResolveSecret } fro
 export type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 
 /** What Warden tells upstream servers it is (MCP `initialize` `clientInfo`). */
-const CLIENT_INFO = { name: 'warden', version: '0.1.0' } as const;
+const CLIENT_INFO = { name: 'warden', version: VERSION } as const;
 
 /** A listing stops here, whatever the upstream's cursors say. */
 export const MAX_TOOLS = 10_000;

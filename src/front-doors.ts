@@ -1,0 +1,196 @@
+import type { CatalogTool, ConfigFile } from './config/schema.js';
+import type { Agent, Task } from './domain/index.js';
+import { ConnectionPool } from './egress/connection-pool.js';
+import { HttpProxy, httpCatalog } from './egress/proxy.js';
+import { WardenError } from './errors/warden-error.js';
+import type { EventLog } from './events/event-log.js';
+import { SYSTEM } from './events/event-log.js';
+import { RateLimiter } from './limits/rate-limiter.js';
+import { ToolCatalog, type ListedTool, type ServerToolSettings } from './mcp-gateway/catalog.js';
+import { McpGateway, type GatewayLogger, type GatewayUpstreams } from './mcp-gateway/gateway.js';
+import { UpstreamManager } from './mcp-gateway/upstreams/upstream-manager.js';
+import type { McpUpstream } from './mcp-gateway/upstreams/upstream-config.js';
+import type { CallScanner, PipelineDeps, ResultInspector } from './pipeline/call-pipeline.js';
+import type { AuthorizedCall, ToolCall } from './pipeline/stages/authorize.js';
+import type { VerifiedCredential } from './pipeline/verified-credential.js';
+import type { PolicyService, ReloadResult } from './policy/policy-service.js';
+import type { RevocationSet } from './revocation/revocation-set.js';
+import { compileKnownValues, createScanner, secretBlockedError, type KnownValues, type Scanner } from './scanning/index.js';
+import type { SecretService } from './secrets/secret-service.js';
+import type { Store } from './store/store.js';
+import type { Clock } from './util/clock.js';
+
+/** How long an agent and task read for a call are reused (their revocation is checked per call anyway). */
+const ENTITY_TTL_MS = 1000;
+
+/**
+ * The scanners of the pipeline: one for outgoing arguments, and one per set of injected
+ * secrets for results (compiled once per set: the sets change only when a secret rotates).
+ */
+export function buildScanning(config: ConfigFile): { scanner: CallScanner; inspect: ResultInspector } {
+  const s = config.scanning;
+  const common = { disabled: s.disabled, extraPatterns: s.extraPatterns };
+  const args = createScanner({ ...common, mode: s.arguments });
+  const bySet = new Map<string, Scanner>();
+  const resultsFor = (injected: readonly string[]): Scanner => {
+    const key = injected.join('\u0000');
+    let sc = bySet.get(key);
+    if (!sc) {
+      const known: KnownValues | undefined = injected.length > 0 ? compileKnownValues(injected) : undefined;
+      sc = createScanner({ ...common, mode: s.results, ...(known ? { knownValues: known } : {}) });
+      if (bySet.size >= 64) bySet.delete(bySet.keys().next().value!);
+      bySet.set(key, sc);
+    }
+    return sc;
+  };
+  return {
+    scanner: {
+      checkArguments(value) {
+        const r = args.scanValue(value);
+        if (r.action === 'block') throw secretBlockedError('arguments', r.findings);
+        return { args: r.redacted as Record<string, unknown>, findings: r.findings.map((f) => ({ detector: f.detector, path: f.path })) };
+      },
+    },
+    inspect: <T>(value: T, injected: readonly string[]) => {
+      const r = resultsFor(injected).scanValue(value);
+      if (r.action === 'block') throw secretBlockedError('results', r.findings);
+      return { result: r.redacted as T, findings: r.findings.map((f) => ({ detector: f.detector, path: f.path })) };
+    },
+  };
+}
+
+/** The per-server tool settings the catalog needs, from the MCP upstream config. */
+function serverSettings(mcp: readonly McpUpstream[]): ServerToolSettings[] {
+  return mcp.map((u) => ({ name: u.name, defaults: u.defaults, tools: u.tools }));
+}
+
+/** The catalog of the front doors: MCP tools (pinned) and the HTTP upstreams' actions. */
+export async function buildCatalog(
+  config: ConfigFile,
+  deps: { store: Store; events: EventLog; clock: Clock },
+  onCatalogChange: (tools: CatalogTool[]) => Promise<ReloadResult>,
+): Promise<ToolCatalog> {
+  const catalog = new ToolCatalog(
+    deps.store,
+    deps.events,
+    deps.clock,
+    serverSettings(config.upstreams.mcp),
+    [...config.tools, ...httpCatalog(config.upstreams.http)],
+    onCatalogChange,
+  );
+  await catalog.load();
+  return catalog;
+}
+
+/** The upstream manager as the gateway sees it. */
+function gatewayUpstreams(manager: UpstreamManager): GatewayUpstreams {
+  return {
+    names: () => manager.names(),
+    listTools: async (server) => {
+      const listing = await manager.get(server).listTools();
+      return listing.tools as unknown as ListedTool[];
+    },
+    callTool: (server, tool, args, opts) => manager.get(server).callTool(tool, args, { signal: opts.signal }),
+    injectedValues: (server) => manager.get(server).injectedValues(),
+    onToolsChanged: (listener) => void manager.onToolsChanged(listener),
+  };
+}
+
+export interface FrontDoors {
+  readonly catalog: ToolCatalog;
+  readonly gateway?: McpGateway;
+  readonly proxy?: HttpProxy;
+  /** Lists upstreams never listed before, so policies can name their tools (first start only). */
+  discoverNew(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the two front doors and the pipeline they share: limits, scanners, the approve stage,
+ * the MCP upstreams (started lazily) and the HTTP forwarder.
+ */
+export function buildFrontDoors(
+  config: ConfigFile,
+  catalog: ToolCatalog,
+  d: {
+    store: Store;
+    events: EventLog;
+    clock: Clock;
+    revocations: RevocationSet;
+    policy: PolicyService;
+    secrets: SecretService;
+    approve: (call: AuthorizedCall, cred: VerifiedCredential, toolCall: ToolCall) => Promise<string | null>;
+    log: GatewayLogger;
+    version: string;
+  },
+): FrontDoors {
+  const { scanner, inspect } = buildScanning(config);
+  const cache = new Map<string, { at: number; agent: Agent; task: Task }>();
+  const load = async (cred: VerifiedCredential): Promise<{ agent: Agent; task: Task }> => {
+    const hit = cache.get(cred.taskId);
+    const now = performance.now();
+    if (hit && now - hit.at < ENTITY_TTL_MS && hit.agent.id === cred.agentId) return hit;
+    const [agent, task] = await Promise.all([d.store.getAgent(cred.agentId), d.store.getTask(cred.taskId)]);
+    if (!agent || !task || task.agentId !== agent.id) throw new WardenError('CRED_REVOKED');
+    if (task.status !== 'active' || task.expiresAt <= d.clock.now()) throw new WardenError('TASK_ENDED', { task: task.id });
+    if (agent.status !== 'active') throw new WardenError(agent.status === 'suspended' ? 'AGENT_SUSPENDED' : 'AGENT_RETIRED');
+    if (cache.size > 10_000) cache.clear();
+    const entry = { at: now, agent, task };
+    cache.set(cred.taskId, entry);
+    return entry;
+  };
+  const pipeline: PipelineDeps = {
+    store: d.store,
+    events: d.events,
+    clock: d.clock,
+    revocations: d.revocations,
+    policy: d.policy,
+    rates: new RateLimiter(config.limits.agent.ratePerSec, config.limits.agent.burst),
+    budget: config.limits.task,
+    scanner,
+    approve: d.approve,
+    load,
+  };
+  const resolveSecret = (name: string) => d.secrets.resolve(name);
+
+  let manager: UpstreamManager | undefined;
+  let gateway: McpGateway | undefined;
+  if (config.upstreams.mcp.length > 0) {
+    manager = new UpstreamManager(config.upstreams.mcp, { resolveSecret, clock: d.clock });
+    gateway = new McpGateway(gatewayUpstreams(manager), catalog, pipeline, inspect, d.log, { name: 'warden', version: d.version });
+    manager.onToolsChanged((upstream) => {
+      const s = manager!.get(upstream).status();
+      if (s.lastError) {
+        void d.events
+          .record({ type: 'upstream.fail', outcome: 'failure', actor: SYSTEM, subject: upstream, data: { upstream, code: s.lastError, restarts: s.restarts } })
+          .catch(() => undefined);
+      }
+    });
+  }
+  let pool: ConnectionPool | undefined;
+  let proxy: HttpProxy | undefined;
+  if (config.upstreams.http.length > 0) {
+    pool = new ConnectionPool();
+    proxy = new HttpProxy(config.upstreams.http, pipeline, inspect, { resolveSecret, pool });
+  }
+  return {
+    catalog,
+    ...(gateway ? { gateway } : {}),
+    ...(proxy ? { proxy } : {}),
+    async discoverNew() {
+      if (!gateway) return;
+      const pinned = new Set(catalog.pinsWithState().map((p) => p.pin.server));
+      const fresh = config.upstreams.mcp.map((u) => u.name).filter((n) => !pinned.has(n));
+      await Promise.all(
+        fresh.map((n) =>
+          gateway!.ensureListed([n]).catch((err) => d.log.warn({ server: n, code: err instanceof WardenError ? err.code : 'INTERNAL' }, 'upstream not listed at start-up')),
+        ),
+      );
+    },
+    async close() {
+      await gateway?.close();
+      await manager?.close();
+      await pool?.close();
+    },
+  };
+}
