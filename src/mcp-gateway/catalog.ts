@@ -144,8 +144,9 @@ export class ToolCatalog {
         });
       }
     }
-    this.listed.set(server, current);
+    // The policy engine learns of new tools before they are offered.
     if (grew) await this.onCatalogChange(this.catalogTools());
+    this.listed.set(server, current);
     return { skipped };
   }
 

@@ -93,8 +93,7 @@ export class McpGateway {
     private readonly opts: GatewayOptions,
   ) {
     upstreams.onToolsChanged((server) => {
-      this.listing.delete(server);
-      void this.ensureListed([server])
+      void this.relist(server)
         .then(() => this.notifyToolsChanged())
         .catch((err) => this.log.warn({ server, code: err instanceof WardenError ? err.code : 'INTERNAL' }, 'upstream re-list failed'));
     });
@@ -176,24 +175,31 @@ export class McpGateway {
     return { id: '', transport, server, agentId: cred.agentId, taskId: cred.taskId, lastSeen: Date.now() };
   }
 
-  /** Lists (starting them if needed) and reconciles the given upstreams; concurrent callers share. */
+  /**
+   * Lists (starting them if needed) and reconciles the given upstreams. Concurrent callers share
+   * one listing per upstream, and wait for a re-listing under way: a call never runs against a
+   * catalog (and policy schema) that is still being updated.
+   */
   ensureListed(servers: readonly string[]): Promise<void> {
-    return Promise.all(
-      servers.map((server) => {
-        let p = this.listing.get(server);
-        if (!p) {
-          p = (async () => {
-            const tools = await this.upstreams.listTools(server);
-            const { skipped } = await this.catalog.reconcile(server, tools);
-            if (skipped.length > 0) this.log.warn({ server, skipped: skipped.slice(0, 20) }, 'upstream tools with names Warden cannot offer were skipped');
-          })();
-          this.listing.set(server, p);
-          // A failed listing is retried by the next caller, not cached.
-          p.catch(() => this.listing.delete(server));
-        }
-        return p;
-      }),
-    ).then(() => undefined);
+    return Promise.all(servers.map((server) => this.listing.get(server) ?? this.relist(server))).then(() => undefined);
+  }
+
+  /** Lists an upstream again, after any listing of it under way (one at a time per upstream). */
+  private relist(server: string): Promise<void> {
+    const previous = this.listing.get(server) ?? Promise.resolve();
+    const p = previous
+      .catch(() => undefined)
+      .then(async () => {
+        const tools = await this.upstreams.listTools(server);
+        const { skipped } = await this.catalog.reconcile(server, tools);
+        if (skipped.length > 0) this.log.warn({ server, skipped: skipped.slice(0, 20) }, 'upstream tools with names Warden cannot offer were skipped');
+      });
+    this.listing.set(server, p);
+    // A failed listing is retried by the next caller, not cached.
+    p.catch(() => {
+      if (this.listing.get(server) === p) this.listing.delete(server);
+    });
+    return p;
   }
 
   /** The tools a task sees: reached by its scope, offered by the catalog, not denied outright. */
@@ -247,7 +253,7 @@ export class McpGateway {
     // Scope first: a task learns nothing about tools beyond its scope, not even that they exist.
     if (!cred.scope.some((p) => matches(p, name))) await refuse(new WardenError('SCOPE_DENIED', { tool: name.slice(0, 200) }));
     if (!this.upstreams.names().includes(server)) await refuse(new WardenError('TOOL_NOT_FOUND', { tool: name.slice(0, 200) }));
-    if (!this.catalog.hasListed(server)) await this.ensureListed([server]);
+    await this.ensureListed([server]);
     try {
       this.catalog.resolve(name);
     } catch (err) {

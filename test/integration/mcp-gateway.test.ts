@@ -1,0 +1,273 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { WardenAgent, type TaskSession } from '../../src/sdk/index.js';
+import { createDpopProof, generateAgentKey } from '../../src/sdk/keys.js';
+import { pemKey } from '../support/fake-secrets.js';
+import { BACKENDS, registerAgent, startWarden, type TestAgent, type TestWarden } from '../support/harness.js';
+import { everythingServer, fixture } from '../support/mcp-upstreams.js';
+
+const SECRET = `dk_${randomBytes(18).toString('hex')}`;
+
+const config = (extra = ''): string => `
+approvals: { waitSec: 0, expirySec: 600 }
+limits: { agent: { ratePerSec: 1000, burst: 1000 } }
+upstreams:
+  mcp:
+    - name: everything
+      transport: stdio
+      command: ${JSON.stringify(process.execPath)}
+      args: [${JSON.stringify(everythingServer())}, stdio]
+      env: { DEMO_API_KEY: { secret: demo.api-key } }
+      defaults: { risk: low }
+      tools:
+        get-sum: { risk: high }
+        toggle-simulated-logging: { hidden: true }
+    - name: notes
+      transport: stdio
+      command: ${JSON.stringify(process.execPath)}
+      args: [${JSON.stringify(fixture('rug-pull.mjs'))}]
+      defaults: { risk: low }
+${extra}`;
+
+const POLICY = `
+@id("no-forbidden-echo")
+forbid(principal, action == Warden::Action::"everything.echo", resource)
+when { context.args has message && context.args.message like "*forbidden*" };
+`;
+
+/** The McpError a rejected call carries, with Warden's code from its data. */
+async function mcpError(p: Promise<unknown>): Promise<{ code: string; details: Record<string, any>; rpc: number }> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof McpError, `expected an McpError, got ${String(err)}`);
+    const data = err.data as { code: string; details?: Record<string, any> };
+    return { code: data.code, details: data.details ?? {}, rpc: err.code };
+  }
+  assert.fail('the call was not refused');
+}
+
+const text = (r: any): string => (r.content as { type: string; text?: string }[]).map((c) => c.text ?? '').join('\n');
+
+async function eventually<T>(fn: () => Promise<T | undefined>, what: string, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) assert.fail(`not within ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+for (const backend of BACKENDS) {
+  describe(`the MCP gateway with real MCP servers on ${backend}`, () => {
+    let tw: TestWarden;
+    let agent: TestAgent;
+    let sdk: WardenAgent;
+    let session: TaskSession;
+    let client: Client;
+    let approverKey: string;
+
+    const connect = async (s: TaskSession): Promise<Client> => {
+      const c = new Client({ name: 'warden-test', version: '1.0.0' });
+      await c.connect(s.mcpTransport());
+      return c;
+    };
+    const events = async (type: string) => (await tw.admin('GET', `/v1/events?type=${type}&limit=1000`)).body.events as any[];
+
+    before(async () => {
+      tw = await startWarden(backend, { config: config() });
+      assert.equal((await tw.admin('PUT', '/v1/secrets/demo.api-key', { value: SECRET })).status, 201);
+      agent = await registerAgent(tw, { capabilities: ['everything.*', 'notes.*'] });
+      const approver = await tw.admin('POST', '/v1/persons', { name: 'ana', email: 'ana@example.com', roles: ['approver'] });
+      approverKey = approver.body.apiKey;
+      sdk = new WardenAgent({ wardenUrl: tw.warden.context.urls.base, agentId: agent.id, key: agent.key });
+      session = await sdk.startTask({ purpose: 'gateway tests', scope: ['everything.*', 'notes.read_notes', 'notes.rewrite', 'notes.die'] });
+      client = await connect(session);
+      // Listing starts the upstreams and pins their tools; then a policy may name them.
+      await client.listTools();
+      await writeFile(join(tw.dataDir, 'policies', 'gateway.cedar'), POLICY);
+      const reload = await tw.admin('POST', '/v1/policy/reload', {});
+      assert.equal(reload.status, 200, JSON.stringify(reload.body));
+    });
+    after(async () => {
+      await client?.close().catch(() => undefined);
+      await tw?.close();
+    });
+
+    it('lists the tools of every upstream under its namespace, only as far as the task scope reaches, hidden ones left out', async () => {
+      const names = (await client.listTools()).tools.map((t) => t.name);
+      assert.ok(names.includes('everything.echo'));
+      assert.ok(names.includes('everything.get-env'));
+      assert.ok(names.includes('notes.read_notes'));
+      assert.ok(!names.includes('everything.toggle-simulated-logging'), 'hidden by config');
+      assert.ok(names.every((n) => n.startsWith('everything.') || ['notes.read_notes', 'notes.rewrite', 'notes.die'].includes(n)));
+
+      const narrow = await sdk.startTask({ purpose: 'echo only', scope: ['everything.echo'] });
+      const c2 = await connect(narrow);
+      assert.deepEqual((await c2.listTools()).tools.map((t) => t.name), ['everything.echo']);
+      const refused = await mcpError(c2.callTool({ name: 'notes.read_notes', arguments: { project: 'x' } }));
+      assert.equal(refused.code, 'SCOPE_DENIED');
+      await c2.close();
+    });
+
+    it('forwards an allowed call and records its intent before, and its outcome after', async () => {
+      const r = await client.callTool({ name: 'everything.echo', arguments: { message: 'hello gateway' } });
+      assert.equal(text(r), 'Echo: hello gateway');
+      const intent = (await events('tool.call')).filter((e) => e.data.tool === 'everything.echo').at(-1);
+      const outcome = (await events('tool.result')).find((e) => e.data.intent === intent.seq);
+      assert.ok(intent && outcome, 'both entries exist');
+      assert.ok(intent.seq < outcome.seq);
+      assert.equal(intent.data.decision, 'allow');
+      assert.equal(intent.data.task, session.taskId);
+      assert.match(intent.data.argsDigest, /^[A-Za-z0-9_-]{43}$/);
+      assert.equal(outcome.outcome, 'success');
+      assert.match(outcome.data.resultDigest, /^[A-Za-z0-9_-]{43}$/);
+      assert.ok(outcome.data.bytesIn > 0);
+      assert.ok(!JSON.stringify(intent).includes('hello gateway'), 'arguments are recorded by digest only');
+    });
+
+    it('refuses a call a policy forbids, without forwarding it', async () => {
+      const before = (await events('tool.call')).length;
+      const refused = await mcpError(client.callTool({ name: 'everything.echo', arguments: { message: 'this is forbidden' } }));
+      assert.equal(refused.code, 'POLICY_DENIED');
+      assert.deepEqual(refused.details.policies, ['no-forbidden-echo']);
+      assert.equal((await events('tool.call')).length, before, 'no intent: nothing left Warden');
+    });
+
+    it('holds a high-risk call for an approver, then lets exactly that call through once', async () => {
+      const pending = await mcpError(client.callTool({ name: 'everything.get-sum', arguments: { a: 2, b: 3 } }));
+      assert.equal(pending.code, 'APPROVAL_PENDING');
+      const id = pending.details.approval as string;
+      assert.equal((await tw.admin('POST', `/v1/approvals/${id}/approve`, {}, approverKey)).status, 200);
+      // Other arguments are another call: not approved.
+      assert.equal((await mcpError(client.callTool({ name: 'everything.get-sum', arguments: { a: 2, b: 4 } }))).code, 'APPROVAL_PENDING');
+      const r = await client.callTool({ name: 'everything.get-sum', arguments: { a: 2, b: 3 } });
+      assert.match(text(r), /5/);
+      const intent = (await events('tool.call')).filter((e) => e.data.tool === 'everything.get-sum').at(-1);
+      assert.equal(intent.data.approval, id);
+      assert.equal((await mcpError(client.callTool({ name: 'everything.get-sum', arguments: { a: 2, b: 3 } }))).code, 'APPROVAL_PENDING', 'once per approval');
+    });
+
+    it('injects the secret into the upstream and redacts it when the upstream echoes it back', async () => {
+      const r = await client.callTool({ name: 'everything.get-env', arguments: {} });
+      const out = text(r);
+      assert.ok(out.includes('DEMO_API_KEY'), 'the upstream got the variable');
+      assert.ok(!out.includes(SECRET), 'the agent never sees the value');
+      assert.match(out, /\[REDACTED:known-value\]/);
+      assert.ok(!out.includes('WARDEN_'), "none of Warden's own environment reached the upstream");
+      const outcome = (await events('tool.result')).filter((e) => e.data.tool === 'everything.get-env').at(-1);
+      assert.ok(outcome.data.redactions.some((f: any) => f.detector === 'known-value'));
+      assert.ok(!JSON.stringify(await events('tool.result')).includes(SECRET));
+    });
+
+    it('blocks a call whose arguments carry a credential', async () => {
+      const refused = await mcpError(client.callTool({ name: 'everything.echo', arguments: { message: `here: ${pemKey('pkcs8')}` } }));
+      assert.equal(refused.code, 'SECRET_IN_ARGUMENTS');
+      assert.ok(refused.details.detectors.includes('private-key'));
+    });
+
+    it('refuses a stolen token: without the agent key a proof cannot be made', async () => {
+      const token = await session.accessToken();
+      const thief = await generateAgentKey();
+      const url = `${tw.warden.context.urls.base}/mcp`;
+      const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'thief', version: '1' } } });
+      const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+      const withThiefProof = await fetch(url, { method: 'POST', body, headers: { ...headers, authorization: `DPoP ${token}`, dpop: await createDpopProof(thief, { method: 'POST', url, accessToken: token }) } });
+      assert.equal(withThiefProof.status, 401);
+      assert.equal(((await withThiefProof.json()) as any).error.code, 'DPOP_KEY_MISMATCH');
+      assert.match(withThiefProof.headers.get('www-authenticate') ?? '', /^DPoP /);
+      const asBearer = await fetch(url, { method: 'POST', body, headers: { ...headers, authorization: `Bearer ${token}` } });
+      assert.equal(asBearer.status, 401);
+    });
+
+    it("keeps a session to its task: another task's token finds no session", async () => {
+      const other = await sdk.startTask({ purpose: 'other', scope: ['everything.echo'] });
+      const sessionId = (client.transport as { sessionId?: string }).sessionId;
+      assert.ok(sessionId);
+      const res = await other.fetch('/mcp', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sessionId },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list' }),
+      });
+      assert.equal(res.status, 404);
+      assert.equal(((await res.json()) as any).error.code, 'MCP_SESSION_NOT_FOUND');
+    });
+
+    it('fails a call at once when its upstream dies mid-call, and restarts the upstream for the next', async () => {
+      const started = Date.now();
+      const died = await mcpError(client.callTool({ name: 'notes.die', arguments: {} }));
+      assert.equal(died.code, 'UPSTREAM_UNAVAILABLE');
+      assert.ok(Date.now() - started < 20_000, 'no hang');
+      const failed = (await events('tool.result')).filter((e) => e.data.tool === 'notes.die').at(-1);
+      assert.equal(failed.outcome, 'failure');
+      assert.equal(failed.data.code, 'UPSTREAM_UNAVAILABLE');
+      const r = await eventually(
+        async () => client.callTool({ name: 'notes.read_notes', arguments: { project: 'warden' } }).catch(() => undefined),
+        'the upstream restarts',
+      );
+      assert.equal(text(r), 'notes of warden');
+    });
+
+    it('withholds a tool whose upstream changed its definition until an admin accepts exactly that change', async () => {
+      await client.callTool({ name: 'notes.rewrite', arguments: {} });
+      // The upstream announces the change; the gateway lists again and flags it.
+      const tool = await eventually(async () => {
+        const t = (await tw.admin('GET', '/v1/tools/notes.read_notes')).body.tool;
+        return t?.status === 'changed' ? t : undefined;
+      }, 'the change is flagged');
+      assert.deepEqual(tool.changed, ['description', 'inputSchema']);
+      assert.match(tool.pendingDefinition.description, /id_rsa/);
+      assert.match(tool.definition.description, /^Reads the notes of a project\.$/);
+      const names = (await client.listTools()).tools.map((t) => t.name);
+      assert.ok(!names.includes('notes.read_notes'), 'withheld from tools/list');
+      assert.equal((await mcpError(client.callTool({ name: 'notes.read_notes', arguments: { project: 'x' } }))).code, 'TOOL_WITHHELD');
+      const changes = (await events('tool.change')).filter((e) => e.subject === 'notes.read_notes');
+      assert.equal(changes.length, 1);
+
+      const wrong = await tw.admin('POST', '/v1/tools/notes.read_notes/accept', { digest: tool.digest });
+      assert.equal(wrong.status, 409);
+      assert.equal(wrong.body.error.code, 'TOOL_NOT_CHANGED');
+      const ok = await tw.admin('POST', '/v1/tools/notes.read_notes/accept', { digest: tool.pendingDigest });
+      assert.equal(ok.status, 200, JSON.stringify(ok.body));
+      assert.equal(text(await client.callTool({ name: 'notes.read_notes', arguments: { project: 'y' } })), 'notes of y');
+    });
+  });
+}
+
+describe('task budgets and agent rates at the gateway', () => {
+  let tw: TestWarden;
+  let sdk: WardenAgent;
+  before(async () => {
+    tw = await startWarden('sqlite', { config: config('limits:\n  task: { calls: 3 }\n  agent: { ratePerSec: 0.5, burst: 5 }\n').replace('limits: { agent: { ratePerSec: 1000, burst: 1000 } }\n', '') });
+    await tw.admin('PUT', '/v1/secrets/demo.api-key', { value: SECRET });
+    const agent = await registerAgent(tw, { capabilities: ['everything.*'] });
+    sdk = new WardenAgent({ wardenUrl: tw.warden.context.urls.base, agentId: agent.id, key: agent.key });
+  });
+  after(() => tw?.close());
+
+  it('fails the call past the task budget with BUDGET_EXCEEDED, and past the agent rate with RATE_LIMITED', async () => {
+    const s = await sdk.startTask({ purpose: 'budget', scope: ['everything.echo'] });
+    const c = new Client({ name: 't', version: '1' });
+    await c.connect(s.mcpTransport());
+    for (let i = 0; i < 3; i++) assert.equal(text(await c.callTool({ name: 'everything.echo', arguments: { message: `m${i}` } })), `Echo: m${i}`);
+    const over = await mcpError(c.callTool({ name: 'everything.echo', arguments: { message: 'one more' } }));
+    assert.equal(over.code, 'BUDGET_EXCEEDED');
+    assert.equal(over.details.limit, 'calls');
+    // The agent's burst of 5 is spent (3 calls and the refused one, plus this): the rate holds.
+    const s2 = await sdk.startTask({ purpose: 'rate', scope: ['everything.echo'] });
+    const c2 = new Client({ name: 't', version: '1' });
+    await c2.connect(s2.mcpTransport());
+    await c2.callTool({ name: 'everything.echo', arguments: { message: 'last of the burst' } });
+    const limited = await mcpError(c2.callTool({ name: 'everything.echo', arguments: { message: 'too fast' } }));
+    assert.equal(limited.code, 'RATE_LIMITED');
+    assert.ok(limited.details.retryAfterMs > 0);
+    await c.close();
+    await c2.close();
+  });
+});
