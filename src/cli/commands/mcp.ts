@@ -27,10 +27,12 @@ export function mcpCommands(program: Command, g: CliGlobals): void {
   mcp
     .command('connect')
     .description('relay a stdio MCP client to the gateway as one task of an agent (for clients that cannot do DPoP)')
-    .requiredOption('--agent <id>', 'the agent (agt_…)')
-    .requiredOption('--key <file>', "the agent's private key (JWK file written by `warden agent add`)")
-    .requiredOption('--purpose <text>', 'what the task is for')
-    .requiredOption('--scope <capabilities>', 'the capabilities the task needs, space- or comma-separated (e.g. "everything.*")')
+    // Every option can come from the environment too: MCP client configs (`mcpServers` in
+    // JSON) usually pass settings that way.
+    .requiredOption('--agent <id>', 'the agent (agt_…) [WARDEN_AGENT_ID]', process.env.WARDEN_AGENT_ID)
+    .requiredOption('--key <file>', "the agent's private key, a JWK file written by `warden agent add` [WARDEN_AGENT_KEY]", process.env.WARDEN_AGENT_KEY)
+    .requiredOption('--purpose <text>', 'what the task is for [WARDEN_TASK_PURPOSE]', process.env.WARDEN_TASK_PURPOSE)
+    .requiredOption('--scope <capabilities>', 'the capabilities the task needs, space- or comma-separated, e.g. "everything.*" [WARDEN_TASK_SCOPE]', process.env.WARDEN_TASK_SCOPE)
     .option('--lifetime <seconds>', 'task lifetime')
     .option('--ticket <ref>', 'ticket reference')
     .option('--on-behalf-of-env <name>', "environment variable holding the API key of the person the task acts for")
