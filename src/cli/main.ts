@@ -9,6 +9,7 @@ import { serveCommands } from './commands/serve.js';
 import { taskCommands } from './commands/task.js';
 import { toolCommands } from './commands/tools.js';
 import { mcpCommands } from './commands/mcp.js';
+import { demoCommands } from './commands/demo.js';
 import { defaultServerUrl } from './env.js';
 
 const program = new Command()
@@ -36,6 +37,7 @@ adminCommands(program, globals);
 approvalCommands(program, globals);
 toolCommands(program, globals);
 mcpCommands(program, globals);
+demoCommands(program);
 policyCommands(program, globals);
 secretCommands(program, globals);
 
