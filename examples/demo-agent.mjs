@@ -24,12 +24,13 @@ await mcp.connect(task.mcpTransport());
 say(`tools offered to this task: ${(await mcp.listTools()).tools.map((t) => t.name).join(', ')}`);
 
 /** One tool call; Warden's refusals arrive as MCP errors carrying a stable code. */
-async function call(name, args) {
+async function call(name, args, show = (text) => text) {
   say(`→ ${name} ${JSON.stringify(args)}`);
   try {
     const result = await mcp.callTool({ name, arguments: args });
     const text = result.content.map((c) => c.text ?? `[${c.type}]`).join(' ').trim();
-    say(`✓ ${text.length > 300 ? `${text.slice(0, 300)}…` : text}`);
+    const shown = show(text);
+    say(`✓ ${shown.length > 300 ? `${shown.slice(0, 300)}…` : shown}`);
     return text;
   } catch (err) {
     say(`✗ refused: ${err.data?.code ?? err.message}${err.data?.details ? ` ${JSON.stringify(err.data.details)}` : ''}`);
@@ -48,7 +49,8 @@ step(3, 'A call held for approval: writes are high risk; the call waits while a 
 await call('files.write_file', { path: `${env.DEMO_WORKSPACE}/summary.md`, content: '# Summary\nAll notes tidied.\n' });
 
 step(4, 'A secret redacted: the upstream got DEMO_API_KEY from Warden and prints its environment');
-const envText = await call('everything.get-env', {});
+// The server prints its whole environment; the line that matters here is DEMO_API_KEY.
+const envText = await call('everything.get-env', {}, (text) => text.split('\n').find((l) => l.includes('DEMO_API_KEY'))?.trim() ?? text);
 if (envText) say(envText.includes('[REDACTED') ? 'the value came back redacted: this agent never sees it' : 'NOT REDACTED');
 
 step(5, 'A stolen token: someone copies the task token but not the agent key');
