@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -18,10 +18,11 @@ export interface BenchWarden {
 /** Wardens not yet closed, so a signal can still clean up after an interrupted section. */
 const open = new Set<BenchWarden>();
 
-export async function startBenchWarden(sockets: number): Promise<BenchWarden> {
+export async function startBenchWarden(sockets: number, config?: string): Promise<BenchWarden> {
   const dataDir = await mkdtemp(join(tmpdir(), 'warden-bench-'));
   let warden: Warden;
   try {
+    if (config) await writeFile(join(dataDir, 'warden.yaml'), config);
     warden = await Warden.start({ dataDir, port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }) });
   } catch (err) {
     await rm(dataDir, { recursive: true, force: true });

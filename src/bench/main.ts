@@ -6,10 +6,10 @@ import { renderText, toJson, type Environment, type SectionResult } from './repo
 import type { BenchContext, Durations, Section } from './section.js';
 import { SECTIONS } from './sections/index.js';
 
-// Default durations keep the whole bench under about a minute; --quick (a smoke test that the
-// bench still runs) under about 15 s. Quick figures are noisy: do not compare them.
-const DEFAULT_DURATIONS: Durations = { microMs: 1000, inProcessMs: 2000, httpMs: 6000, warmupOps: 200 };
-const QUICK_DURATIONS: Durations = { microMs: 200, inProcessMs: 400, httpMs: 1200, warmupOps: 50 };
+// Default durations keep the whole bench at a few minutes (three of them the soak); --quick (a
+// smoke test that the bench still runs) under about a minute. Quick figures are noisy: do not compare them.
+const DEFAULT_DURATIONS: Durations = { microMs: 1000, inProcessMs: 2000, httpMs: 6000, warmupOps: 200, soakMs: 180_000 };
+const QUICK_DURATIONS: Durations = { microMs: 200, inProcessMs: 400, httpMs: 1200, warmupOps: 50, soakMs: 15_000 };
 const DEFAULT_CONCURRENCY = 8;
 
 const USAGE = `Usage: npm run bench -- [options]   (or: node dist/src/bench/main.js [options])
@@ -21,6 +21,7 @@ Options:
   --quick              short runs, for a smoke test; the figures are noisy
   --json               print machine-readable results on stdout instead of the table
   --concurrency <n>    HTTP requests in flight (default ${DEFAULT_CONCURRENCY})
+  --soak-seconds <n>   how long the soak runs (default ${DEFAULT_DURATIONS.soakMs / 1000}; --quick ${QUICK_DURATIONS.soakMs / 1000})
   -h, --help           show this help
 
 Sections: ${SECTIONS.map((s) => s.name).join(', ')}
@@ -29,6 +30,7 @@ Progress goes to stderr; results to stdout.
 
 interface Cli {
   readonly sections: readonly Section[];
+  readonly soakSeconds?: number;
   readonly quick: boolean;
   readonly json: boolean;
   readonly concurrency: number;
@@ -49,6 +51,7 @@ function parseCli(argv: readonly string[]): Cli | 'help' {
         quick: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         concurrency: { type: 'string' },
+        'soak-seconds': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -63,8 +66,11 @@ function parseCli(argv: readonly string[]): Cli | 'help' {
   if (unknown.length > 0) throw new UsageError(`unknown section ${unknown.join(', ')}; sections: ${SECTIONS.map((s) => s.name).join(', ')}`);
   const concurrency = values.concurrency === undefined ? DEFAULT_CONCURRENCY : Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) throw new UsageError('--concurrency must be a whole number from 1 to 1024');
+  const soak = values['soak-seconds'] === undefined ? undefined : Number(values['soak-seconds']);
+  if (soak !== undefined && (!Number.isInteger(soak) || soak < 5 || soak > 86_400)) throw new UsageError('--soak-seconds must be a whole number from 5 to 86400');
   return {
     sections: names.length === 0 ? SECTIONS : SECTIONS.filter((s) => names.includes(s.name)),
+    ...(soak !== undefined ? { soakSeconds: soak } : {}),
     quick: values.quick === true,
     json: values.json === true,
     concurrency,
@@ -127,7 +133,8 @@ async function main(argv: readonly string[]): Promise<number> {
     });
   }
 
-  const durations = cli.quick ? QUICK_DURATIONS : DEFAULT_DURATIONS;
+  const base = cli.quick ? QUICK_DURATIONS : DEFAULT_DURATIONS;
+  const durations = cli.soakSeconds === undefined ? base : { ...base, soakMs: cli.soakSeconds * 1000 };
   const loadAtStart = loadavg()[0] ?? 0;
   const ctx: BenchContext = { durations, concurrency: cli.concurrency, progress };
   const startedAt = new Date();

@@ -10,6 +10,8 @@ export interface Durations {
   readonly httpMs: number;
   /** Operations run and thrown away before each timed run, so the JIT and caches are warm. */
   readonly warmupOps: number;
+  /** The soak: minutes of concurrent calls. */
+  readonly soakMs: number;
 }
 
 export interface BenchContext {

@@ -157,7 +157,10 @@ export class McpGateway {
     let session: Session | undefined;
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
-      enableJsonResponse: true,
+      // Answers stream as SSE, not as one JSON body: in JSON mode the SDK (1.x, up to at least
+      // 1.32) keeps one entry per request in a session's stream map for the session's whole
+      // life (modelcontextprotocol/typescript-sdk#2559) — a leak the soak bench found.
+      enableJsonResponse: false,
       onsessioninitialized: (id) => {
         session = { id, transport, server, agentId: cred.agentId, taskId: cred.taskId, lastSeen: Date.now() };
         this.sessions.set(id, session);

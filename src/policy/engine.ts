@@ -96,10 +96,21 @@ const uid = (type: string, id: string) => ({ type: `${NS}::${type}`, id });
  * Reload is atomic: a new set is compiled and validated aside, pre-parsed into the slot not
  * in use, and only then made current; a set that fails keeps the old one deciding.
  */
+/** Decisions kept per engine: enough for a busy gateway's distinct calls within a second. */
+const DECISION_CACHE_SIZE = 10_000;
+
 export class PolicyEngine {
   private current: CompiledPolicySet | null = null;
   private slot = 0;
   private slotId = '';
+  /**
+   * Decisions by request. Cedar is deterministic: the same request and entities under the same
+   * policy set always get the same answer, so a repeated call (same agent facts, task, person,
+   * tool, arguments, flow facts) is answered from here. Facts that change every second (the
+   * clock, a task's age) are part of the key only when some policy reads them.
+   */
+  private readonly decisions = new Map<string, PolicyDecision>();
+  private volatile = { unix: true, ageSec: true };
   private readonly schemaName: string;
   private readonly tools: ReadonlyMap<string, CatalogTool>;
   readonly schema: Record<string, unknown>;
@@ -139,6 +150,9 @@ export class PolicyEngine {
     this.slot = (this.slot + 1) % 2;
     this.slotId = next;
     this.current = result.set;
+    const texts = Object.values(result.set.staticPolicies).join('\n');
+    this.volatile = { unix: /\bunix\b/.test(texts), ageSec: /\bageSec\b/.test(texts) };
+    this.decisions.clear();
     return result;
   }
 
@@ -231,8 +245,29 @@ export class PolicyEngine {
     return { kind: 'deny', policies: [], errors: [], approvals: 0, selfApproval: false, revision: this.current?.revision ?? '', reason };
   }
 
-  /** Decides a prepared request with the current set. */
+  /** Decides a prepared request with the current set (from the cache when it was decided before). */
   evaluate(req: CedarRequest): PolicyDecision {
+    if (!this.current) return this.evaluateUncached(req);
+    const key = this.cacheKey(req);
+    const known = this.decisions.get(key);
+    if (known) return known;
+    const decision = this.evaluateUncached(req);
+    // An evaluation that failed is not kept: it may have been the engine, not the request.
+    if (decision.kind !== 'failed') {
+      if (this.decisions.size >= DECISION_CACHE_SIZE) this.decisions.delete(this.decisions.keys().next().value!);
+      this.decisions.set(key, decision);
+    }
+    return decision;
+  }
+
+  private cacheKey(req: CedarRequest): string {
+    const ctx = req.context as Record<string, unknown> & { time?: Record<string, unknown>; task?: Record<string, unknown> };
+    const time = ctx.time && !this.volatile.unix ? { ...ctx.time, unix: 0 } : ctx.time;
+    const task = ctx.task && !this.volatile.ageSec ? { ...ctx.task, ageSec: 0 } : ctx.task;
+    return JSON.stringify([req.principal, req.action, req.resource, { ...ctx, ...(time ? { time } : {}), ...(task ? { task } : {}) }, req.entities]);
+  }
+
+  private evaluateUncached(req: CedarRequest): PolicyDecision {
     const set = this.current;
     if (!set) return { kind: 'failed', policies: [], errors: [{ policy: '(none)', message: 'no policy set loaded' }], approvals: 0, selfApproval: false, revision: '' };
     let answer: cedar.AuthorizationAnswer;

@@ -32,9 +32,25 @@ export class OversizedBodyError extends Error {
  * only per line, since their total grows for as long as the session lives.
  */
 export function guardedFetch(guard: FetchGuard, base: FetchLike = fetch): FetchLike {
-  return async (url, init) => {
-    const response = await base(url, init);
-    if (!response.body || NULL_BODY.has(response.status)) return response;
+  const links = new SignalLinks();
+  return async (url, requested) => {
+    // The SDK passes its transport's one long-lived signal to every request; fetch adds a
+    // listener to it per request and drops it only at garbage collection, so under load they
+    // pile up (MaxListenersExceededWarning, memory held). Each request gets a signal of its
+    // own instead, aborted by one listener on the shared signal.
+    const link = links.link(requested?.signal ?? undefined);
+    const init = link ? { ...requested, signal: link.signal } : requested;
+    let response: Response;
+    try {
+      response = await base(url, init);
+    } catch (err) {
+      link?.release();
+      throw err;
+    }
+    if (!response.body || NULL_BODY.has(response.status)) {
+      link?.release();
+      return response;
+    }
     const isPost = (init?.method ?? 'GET').toUpperCase() === 'POST';
     const reader = response.body.getReader();
     const meter = isPost ? totalMeter(guard.limitBytes) : lineMeter(guard.limitBytes);
@@ -45,15 +61,18 @@ export function guardedFetch(guard: FetchGuard, base: FetchLike = fetch): FetchL
           chunk = await reader.read();
         } catch (err) {
           if (isPost && !init?.signal?.aborted) guard.onBroken();
+          link?.release();
           controller.error(err);
           return;
         }
         if (chunk.done) {
+          link?.release();
           controller.close();
           return;
         }
         if (!meter(chunk.value)) {
           guard.onOversize();
+          link?.release();
           reader.cancel().catch(() => {});
           controller.error(new OversizedBodyError());
           return;
@@ -61,6 +80,7 @@ export function guardedFetch(guard: FetchGuard, base: FetchLike = fetch): FetchL
         controller.enqueue(chunk.value);
       },
       cancel(reason) {
+        link?.release();
         return reader.cancel(reason);
       },
     });
@@ -87,4 +107,35 @@ function lineMeter(limit: number): (chunk: Uint8Array) => boolean {
     run += chunk.byteLength - start;
     return run <= limit;
   };
+}
+
+/** Per-request abort controllers that follow a shared signal through one listener on it. */
+class SignalLinks {
+  private readonly followers = new WeakMap<AbortSignal, Set<AbortController>>();
+
+  link(shared: AbortSignal | undefined): { signal: AbortSignal; release(): void } | undefined {
+    if (!shared) return undefined;
+    const own = new AbortController();
+    if (shared.aborted) {
+      own.abort(shared.reason);
+      return { signal: own.signal, release: () => {} };
+    }
+    let set = this.followers.get(shared);
+    if (!set) {
+      const created = new Set<AbortController>();
+      set = created;
+      this.followers.set(shared, created);
+      shared.addEventListener(
+        'abort',
+        () => {
+          for (const c of created) c.abort(shared.reason);
+          created.clear();
+        },
+        { once: true },
+      );
+    }
+    const followers = set;
+    followers.add(own);
+    return { signal: own.signal, release: () => void followers.delete(own) };
+  }
 }

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import type { Database as Db } from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
 import {
   ApprovalSchema,
   ToolDefinitionSchema,
@@ -97,6 +97,7 @@ function isUniqueViolation(err: unknown): boolean {
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: Db;
+  private readonly statements = new Map<string, Statement>();
 
   constructor(path: string) {
     try {
@@ -109,6 +110,20 @@ export class SqliteStore implements Store {
     } catch (cause) {
       throw new WardenError('STORE_UNAVAILABLE', { store: 'sqlite' }, { cause });
     }
+  }
+
+  /**
+   * A prepared statement, prepared once per SQL text: better-sqlite3 statements are reusable,
+   * and preparing one costs more than running a small one. Texts are our own (bounded in
+   * number, also the few built from filter combinations); past the bound they are not kept.
+   */
+  private sql(text: string): Statement {
+    let stmt = this.statements.get(text);
+    if (!stmt) {
+      stmt = this.db.prepare(text);
+      if (this.statements.size < 1000) this.statements.set(text, stmt);
+    }
+    return stmt;
   }
 
   private run<T>(fn: () => T): Promise<T> {
@@ -127,14 +142,14 @@ export class SqliteStore implements Store {
         'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT',
       );
       const done = new Set(
-        (this.db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((r) => Number(r.version)),
+        (this.sql('SELECT version FROM schema_migrations').all() as Row[]).map((r) => Number(r.version)),
       );
       const applied: number[] = [];
       for (const m of SQLITE_MIGRATIONS) {
         if (done.has(m.version)) continue;
         this.db.transaction(() => {
           this.db.exec(m.sql);
-          this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+          this.sql('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
         })();
         applied.push(m.version);
       }
@@ -156,45 +171,43 @@ export class SqliteStore implements Store {
   // People -------------------------------------------------------------------------------
   insertPerson(p: Person): Promise<void> {
     return this.run(() => {
-      this.db
-        .prepare('INSERT INTO persons (id, name, email, roles, status, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      this.sql('INSERT INTO persons (id, name, email, roles, status, created_at) VALUES (?, ?, ?, ?, ?, ?)')
         .run(p.id, p.name, p.email, JSON.stringify(p.roles), p.status, p.createdAt);
     });
   }
 
   getPerson(id: PersonId): Promise<Person | null> {
     return this.run(() => {
-      const row = this.db.prepare('SELECT * FROM persons WHERE id = ?').get(id) as Row | undefined;
+      const row = this.sql('SELECT * FROM persons WHERE id = ?').get(id) as Row | undefined;
       return row ? toPerson(row) : null;
     });
   }
 
   listPersons(): Promise<Person[]> {
-    return this.run(() => (this.db.prepare('SELECT * FROM persons ORDER BY created_at, id').all() as Row[]).map(toPerson));
+    return this.run(() => (this.sql('SELECT * FROM persons ORDER BY created_at, id').all() as Row[]).map(toPerson));
   }
 
   countPersons(): Promise<number> {
-    return this.run(() => Number((this.db.prepare('SELECT count(*) AS n FROM persons').get() as Row).n));
+    return this.run(() => Number((this.sql('SELECT count(*) AS n FROM persons').get() as Row).n));
   }
 
   insertApiKey(k: ApiKeyRecord): Promise<void> {
     return this.run(() => {
-      this.db
-        .prepare('INSERT INTO api_keys (id, person_id, label, secret_hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)')
+      this.sql('INSERT INTO api_keys (id, person_id, label, secret_hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)')
         .run(k.id, k.personId, k.label, k.secretHash, k.createdAt, k.revokedAt);
     });
   }
 
   getApiKey(id: ApiKeyId): Promise<ApiKeyRecord | null> {
     return this.run(() => {
-      const row = this.db.prepare('SELECT * FROM api_keys WHERE id = ?').get(id) as Row | undefined;
+      const row = this.sql('SELECT * FROM api_keys WHERE id = ?').get(id) as Row | undefined;
       return row ? toApiKey(row) : null;
     });
   }
 
   revokeApiKeysOf(personId: PersonId, at: number): Promise<number> {
     return this.run(
-      () => this.db.prepare('UPDATE api_keys SET revoked_at = ? WHERE person_id = ? AND revoked_at IS NULL').run(at, personId).changes,
+      () => this.sql('UPDATE api_keys SET revoked_at = ? WHERE person_id = ? AND revoked_at IS NULL').run(at, personId).changes,
     );
   }
 
@@ -202,8 +215,7 @@ export class SqliteStore implements Store {
   insertAgent(a: Agent, keys: AgentKey[]): Promise<void> {
     return this.run(() => {
       this.db.transaction(() => {
-        this.db
-          .prepare(
+        this.sql(
             `INSERT INTO agents (id, name, owner, purpose, risk_category, status, capabilities, max_task_lifetime_sec, created_at, updated_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
@@ -214,21 +226,20 @@ export class SqliteStore implements Store {
   }
 
   private insertKeyRow(k: AgentKey): void {
-    this.db
-      .prepare('INSERT INTO agent_keys (jkt, agent_id, jwk, alg, status, created_at, retired_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    this.sql('INSERT INTO agent_keys (jkt, agent_id, jwk, alg, status, created_at, retired_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(k.jkt, k.agentId, JSON.stringify(k.jwk), k.alg, k.status, k.createdAt, k.retiredAt);
   }
 
   getAgent(id: AgentId): Promise<Agent | null> {
     return this.run(() => {
-      const row = this.db.prepare('SELECT * FROM agents WHERE id = ?').get(id) as Row | undefined;
+      const row = this.sql('SELECT * FROM agents WHERE id = ?').get(id) as Row | undefined;
       return row ? toAgent(row) : null;
     });
   }
 
   getAgentByName(name: string): Promise<Agent | null> {
     return this.run(() => {
-      const row = this.db.prepare('SELECT * FROM agents WHERE name = ?').get(name) as Row | undefined;
+      const row = this.sql('SELECT * FROM agents WHERE name = ?').get(name) as Row | undefined;
       return row ? toAgent(row) : null;
     });
   }
@@ -236,16 +247,16 @@ export class SqliteStore implements Store {
   listAgents(filter: { status?: AgentStatus } = {}): Promise<Agent[]> {
     return this.run(() => {
       const rows = filter.status
-        ? this.db.prepare('SELECT * FROM agents WHERE status = ? ORDER BY created_at, id').all(filter.status)
-        : this.db.prepare('SELECT * FROM agents ORDER BY created_at, id').all();
+        ? this.sql('SELECT * FROM agents WHERE status = ? ORDER BY created_at, id').all(filter.status)
+        : this.sql('SELECT * FROM agents ORDER BY created_at, id').all();
       return (rows as Row[]).map(toAgent);
     });
   }
 
   setAgentStatus(id: AgentId, status: AgentStatus, at: number): Promise<Agent | null> {
     return this.run(() => {
-      this.db.prepare('UPDATE agents SET status = ?, updated_at = ? WHERE id = ?').run(status, at, id);
-      const row = this.db.prepare('SELECT * FROM agents WHERE id = ?').get(id) as Row | undefined;
+      this.sql('UPDATE agents SET status = ?, updated_at = ? WHERE id = ?').run(status, at, id);
+      const row = this.sql('SELECT * FROM agents WHERE id = ?').get(id) as Row | undefined;
       return row ? toAgent(row) : null;
     });
   }
@@ -256,23 +267,22 @@ export class SqliteStore implements Store {
 
   listAgentKeys(agentId: AgentId): Promise<AgentKey[]> {
     return this.run(() =>
-      (this.db.prepare('SELECT * FROM agent_keys WHERE agent_id = ? ORDER BY created_at, jkt').all(agentId) as Row[]).map(toAgentKey),
+      (this.sql('SELECT * FROM agent_keys WHERE agent_id = ? ORDER BY created_at, jkt').all(agentId) as Row[]).map(toAgentKey),
     );
   }
 
   getAgentKey(jkt: string): Promise<AgentKey | null> {
     return this.run(() => {
-      const row = this.db.prepare('SELECT * FROM agent_keys WHERE jkt = ?').get(jkt) as Row | undefined;
+      const row = this.sql('SELECT * FROM agent_keys WHERE jkt = ?').get(jkt) as Row | undefined;
       return row ? toAgentKey(row) : null;
     });
   }
 
   retireAgentKey(agentId: AgentId, jkt: string, at: number): Promise<AgentKey | null> {
     return this.run(() => {
-      this.db
-        .prepare("UPDATE agent_keys SET status = 'retired', retired_at = ? WHERE agent_id = ? AND jkt = ? AND status = 'active'")
+      this.sql("UPDATE agent_keys SET status = 'retired', retired_at = ? WHERE agent_id = ? AND jkt = ? AND status = 'active'")
         .run(at, agentId, jkt);
-      const row = this.db.prepare('SELECT * FROM agent_keys WHERE agent_id = ? AND jkt = ?').get(agentId, jkt) as Row | undefined;
+      const row = this.sql('SELECT * FROM agent_keys WHERE agent_id = ? AND jkt = ?').get(agentId, jkt) as Row | undefined;
       return row ? toAgentKey(row) : null;
     });
   }
@@ -280,8 +290,7 @@ export class SqliteStore implements Store {
   // Tasks --------------------------------------------------------------------------------
   insertTask(t: Task): Promise<void> {
     return this.run(() => {
-      this.db
-        .prepare(
+      this.sql(
           `INSERT INTO tasks (id, agent_id, purpose, scope, on_behalf_of, ticket, status, created_at, expires_at, ended_at, end_reason)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
@@ -303,7 +312,7 @@ export class SqliteStore implements Store {
 
   getTask(id: TaskId): Promise<Task | null> {
     return this.run(() => {
-      const row = this.db.prepare('SELECT * FROM tasks WHERE id = ?').get(id) as Row | undefined;
+      const row = this.sql('SELECT * FROM tasks WHERE id = ?').get(id) as Row | undefined;
       return row ? toTask(row) : null;
     });
   }
@@ -322,16 +331,15 @@ export class SqliteStore implements Store {
       }
       const sql = `SELECT * FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id LIMIT ?`;
       args.push(Math.min(Math.max(filter.limit ?? 100, 1), 1000));
-      return (this.db.prepare(sql).all(...args) as Row[]).map(toTask);
+      return (this.sql(sql).all(...args) as Row[]).map(toTask);
     });
   }
 
   endTask(id: TaskId, status: Exclude<TaskStatus, 'active'>, reason: string, at: number): Promise<Task | null> {
     return this.run(() => {
-      this.db
-        .prepare("UPDATE tasks SET status = ?, end_reason = ?, ended_at = ? WHERE id = ? AND status = 'active'")
+      this.sql("UPDATE tasks SET status = ?, end_reason = ?, ended_at = ? WHERE id = ? AND status = 'active'")
         .run(status, reason, at, id);
-      const row = this.db.prepare('SELECT * FROM tasks WHERE id = ?').get(id) as Row | undefined;
+      const row = this.sql('SELECT * FROM tasks WHERE id = ?').get(id) as Row | undefined;
       return row ? toTask(row) : null;
     });
   }
@@ -339,8 +347,7 @@ export class SqliteStore implements Store {
   // Revocations --------------------------------------------------------------------------
   upsertRevocation(r: Revocation): Promise<void> {
     return this.run(() => {
-      this.db
-        .prepare(
+      this.sql(
           `INSERT INTO revocations (kind, value, reason, created_at, expires_at, lifted_at) VALUES (?, ?, ?, ?, ?, NULL)
            ON CONFLICT (kind, value) DO UPDATE SET reason = excluded.reason, created_at = excluded.created_at,
              expires_at = excluded.expires_at, lifted_at = NULL`,
@@ -352,7 +359,7 @@ export class SqliteStore implements Store {
   liftRevocation(kind: RevocationKind, value: string, at: number): Promise<boolean> {
     return this.run(
       () =>
-        this.db.prepare('UPDATE revocations SET lifted_at = ? WHERE kind = ? AND value = ? AND lifted_at IS NULL').run(at, kind, value).changes >
+        this.sql('UPDATE revocations SET lifted_at = ? WHERE kind = ? AND value = ? AND lifted_at IS NULL').run(at, kind, value).changes >
         0,
     );
   }
@@ -360,8 +367,7 @@ export class SqliteStore implements Store {
   listActiveRevocations(now: number): Promise<Revocation[]> {
     return this.run(() =>
       (
-        this.db
-          .prepare('SELECT * FROM revocations WHERE lifted_at IS NULL AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at')
+        this.sql('SELECT * FROM revocations WHERE lifted_at IS NULL AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at')
           .all(now) as Row[]
       ).map(toRevocation),
     );
@@ -371,9 +377,8 @@ export class SqliteStore implements Store {
   rememberOnce(namespace: string, key: string, expiresAt: number, now: number): Promise<boolean> {
     return this.run(() =>
       this.db.transaction(() => {
-        this.db.prepare('DELETE FROM one_time_values WHERE expires_at <= ?').run(now);
-        const res = this.db
-          .prepare('INSERT INTO one_time_values (namespace, key, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
+        this.sql('DELETE FROM one_time_values WHERE expires_at <= ?').run(now);
+        const res = this.sql('INSERT INTO one_time_values (namespace, key, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
           .run(namespace, key, expiresAt);
         return res.changes === 1;
       })(),
@@ -383,27 +388,25 @@ export class SqliteStore implements Store {
   // Signing keys -------------------------------------------------------------------------
   insertSigningKey(k: SigningKeyRecord): Promise<void> {
     return this.run(() => {
-      this.db
-        .prepare('INSERT INTO signing_keys (kid, public_jwk, created_at, retired_at, verify_until) VALUES (?, ?, ?, ?, ?)')
+      this.sql('INSERT INTO signing_keys (kid, public_jwk, created_at, retired_at, verify_until) VALUES (?, ?, ?, ?, ?)')
         .run(k.kid, JSON.stringify(k.publicJwk), k.createdAt, k.retiredAt, k.verifyUntil);
     });
   }
 
   listSigningKeys(): Promise<SigningKeyRecord[]> {
-    return this.run(() => (this.db.prepare('SELECT * FROM signing_keys ORDER BY created_at, kid').all() as Row[]).map(toSigningKey));
+    return this.run(() => (this.sql('SELECT * FROM signing_keys ORDER BY created_at, kid').all() as Row[]).map(toSigningKey));
   }
 
   retireSigningKey(kid: string, at: number, verifyUntil: number): Promise<void> {
     return this.run(() => {
-      this.db.prepare('UPDATE signing_keys SET retired_at = ?, verify_until = ? WHERE kid = ? AND retired_at IS NULL').run(at, verifyUntil, kid);
+      this.sql('UPDATE signing_keys SET retired_at = ?, verify_until = ? WHERE kid = ? AND retired_at IS NULL').run(at, verifyUntil, kid);
     });
   }
 
   // Events -------------------------------------------------------------------------------
   appendEvent(e: EventInput, time: number): Promise<EventRecord> {
     return this.run(() => {
-      const row = this.db
-        .prepare(
+      const row = this.sql(
           `INSERT INTO events (seq, time, type, outcome, actor, subject, data)
            VALUES ((SELECT coalesce(max(seq) + 1, 0) FROM events), ?, ?, ?, ?, ?, ?) RETURNING seq`,
         )
@@ -425,7 +428,7 @@ export class SqliteStore implements Store {
         args.push(filter.subject);
       }
       args.push(Math.min(Math.max(filter.limit ?? 1000, 1), 10_000));
-      return (this.db.prepare(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...args) as Row[]).map(toEvent);
+      return (this.sql(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...args) as Row[]).map(toEvent);
     });
   }
 
@@ -434,15 +437,14 @@ export class SqliteStore implements Store {
   private withDecisions(rows: Row[]): Approval[] {
     if (rows.length === 0) return [];
     const byApproval = new Map<unknown, Row[]>(rows.map((r) => [r.id, []]));
-    const decisions = this.db
-      .prepare(`SELECT * FROM approval_decisions WHERE approval_id IN (${rows.map(() => '?').join(', ')}) ORDER BY at, rowid`)
+    const decisions = this.sql(`SELECT * FROM approval_decisions WHERE approval_id IN (${rows.map(() => '?').join(', ')}) ORDER BY at, rowid`)
       .all(...rows.map((r) => r.id)) as Row[];
     for (const d of decisions) byApproval.get(d.approval_id)?.push(d);
     return rows.map((r) => toApproval(r, byApproval.get(r.id) ?? []));
   }
 
   private readApproval(id: string): Approval | null {
-    const row = this.db.prepare('SELECT * FROM approvals WHERE id = ?').get(id) as Row | undefined;
+    const row = this.sql('SELECT * FROM approvals WHERE id = ?').get(id) as Row | undefined;
     return row ? (this.withDecisions([row])[0] ?? null) : null;
   }
 
@@ -453,21 +455,18 @@ export class SqliteStore implements Store {
       // file cannot insert between our check and our insert.
       return this.db
         .transaction(() => {
-          this.db
-            .prepare(
+          this.sql(
               `UPDATE approvals SET status = 'expired', resolved_at = expires_at
                WHERE task_id = ? AND args_digest = ? AND status IN ('pending', 'approved') AND expires_at <= ?`,
             )
             .run(a.taskId, a.argsDigest, now);
-          const governing = this.db
-            .prepare(
+          const governing = this.sql(
               `SELECT * FROM approvals WHERE task_id = ? AND args_digest = ? AND status IN ('pending', 'approved', 'denied')
                AND expires_at > ? ORDER BY created_at DESC, id LIMIT 1`,
             )
             .get(a.taskId, a.argsDigest, now) as Row | undefined;
           if (governing) return { approval: this.withDecisions([governing])[0]!, created: false };
-          this.db
-            .prepare(
+          this.sql(
               `INSERT INTO approvals (id, agent_id, task_id, action, args_digest, args, required, requester, self_approval, policies,
                  status, created_at, expires_at, resolved_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
@@ -516,7 +515,7 @@ export class SqliteStore implements Store {
       }
       args.push(Math.min(Math.max(filter.limit ?? 100, 1), 1000));
       const sql = `SELECT * FROM approvals ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id LIMIT ?`;
-      return this.withDecisions(this.db.prepare(sql).all(...args) as Row[]);
+      return this.withDecisions(this.sql(sql).all(...args) as Row[]);
     });
   }
 
@@ -524,11 +523,10 @@ export class SqliteStore implements Store {
     return this.run(() =>
       this.db
         .transaction((): ApprovalDecideOutcome => {
-          const row = this.db.prepare('SELECT * FROM approvals WHERE id = ?').get(id) as Row | undefined;
+          const row = this.sql('SELECT * FROM approvals WHERE id = ?').get(id) as Row | undefined;
           if (!row) return { kind: 'not_found' };
           if (row.status !== 'pending' || Number(row.expires_at) <= now) return { kind: 'closed', approval: this.readApproval(id)! };
-          const inserted = this.db
-            .prepare('INSERT INTO approval_decisions (approval_id, person_id, decision, comment, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING')
+          const inserted = this.sql('INSERT INTO approval_decisions (approval_id, person_id, decision, comment, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING')
             .run(id, d.personId, d.decision, d.comment, d.at);
           if (inserted.changes === 0) return { kind: 'already_decided', approval: this.readApproval(id)! };
           let status: ApprovalStatus | null = null;
@@ -536,8 +534,7 @@ export class SqliteStore implements Store {
             status = 'denied';
           } else {
             // The requester's own approval does not count unless the policy allows it.
-            const counted = this.db
-              .prepare(
+            const counted = this.sql(
                 `SELECT count(*) AS n FROM approval_decisions d JOIN approvals a ON a.id = d.approval_id
                  WHERE d.approval_id = ? AND d.decision = 'approve'
                    AND (a.self_approval = 1 OR a.requester IS NULL OR d.person_id <> a.requester)`,
@@ -545,7 +542,7 @@ export class SqliteStore implements Store {
               .get(id) as Row;
             if (Number(counted.n) >= Number(row.required)) status = 'approved';
           }
-          if (status) this.db.prepare('UPDATE approvals SET status = ?, resolved_at = ? WHERE id = ?').run(status, d.at, id);
+          if (status) this.sql('UPDATE approvals SET status = ?, resolved_at = ? WHERE id = ?').run(status, d.at, id);
           return { kind: 'recorded', approval: this.readApproval(id)!, resolved: status !== null };
         })
         .immediate(),
@@ -554,8 +551,7 @@ export class SqliteStore implements Store {
 
   consumeApproval(id: ApprovalId, now: number): Promise<{ consumed: boolean; approval: Approval | null }> {
     return this.run(() => {
-      const res = this.db
-        .prepare("UPDATE approvals SET status = 'consumed' WHERE id = ? AND status = 'approved' AND expires_at > ?")
+      const res = this.sql("UPDATE approvals SET status = 'consumed' WHERE id = ? AND status = 'approved' AND expires_at > ?")
         .run(id, now);
       return { consumed: res.changes === 1, approval: this.readApproval(id) };
     });
@@ -565,8 +561,7 @@ export class SqliteStore implements Store {
     return this.run(() =>
       this.db
         .transaction(() => {
-          const ids = this.db
-            .prepare(
+          const ids = this.sql(
               `UPDATE approvals SET status = 'expired', resolved_at = expires_at
                WHERE status IN ('pending', 'approved') AND expires_at <= ? RETURNING id`,
             )
@@ -584,14 +579,12 @@ export class SqliteStore implements Store {
         .transaction(() => {
           // IMMEDIATE: the write lock is held from the read of the newest version on, so two
           // writers cannot both take the same next number.
-          const newest = this.db.prepare('SELECT max(version) AS v FROM secrets WHERE name = ?').get(d.name) as Row;
+          const newest = this.sql('SELECT max(version) AS v FROM secrets WHERE name = ?').get(d.name) as Row;
           const version = Number(newest.v ?? 0) + 1;
           const sealed = sealWith(seal, version);
-          this.db
-            .prepare('UPDATE secrets SET not_after = ? WHERE name = ? AND (not_after IS NULL OR not_after > ?)')
+          this.sql('UPDATE secrets SET not_after = ? WHERE name = ? AND (not_after IS NULL OR not_after > ?)')
             .run(d.previousNotAfter, d.name, d.previousNotAfter);
-          const row = this.db
-            .prepare(
+          const row = this.sql(
               `INSERT INTO secrets (name, version, ciphertext, nonce, key_id, created_at, not_after, created_by)
                VALUES (?, ?, ?, ?, ?, ?, NULL, ?) RETURNING *`,
             )
@@ -605,8 +598,7 @@ export class SqliteStore implements Store {
   getLiveSecretVersions(name: string, now: number): Promise<SecretVersion[]> {
     return this.run(() =>
       (
-        this.db
-          .prepare('SELECT * FROM secrets WHERE name = ? AND (not_after IS NULL OR not_after > ?) ORDER BY version DESC')
+        this.sql('SELECT * FROM secrets WHERE name = ? AND (not_after IS NULL OR not_after > ?) ORDER BY version DESC')
           .all(name, now) as Row[]
       ).map(toSecretVersion),
     );
@@ -615,8 +607,7 @@ export class SqliteStore implements Store {
   listLiveSecretVersions(now: number): Promise<SecretVersionMeta[]> {
     return this.run(() =>
       (
-        this.db
-          .prepare(
+        this.sql(
             `SELECT name, version, key_id, created_at, not_after, created_by FROM secrets
              WHERE not_after IS NULL OR not_after > ? ORDER BY name, version DESC`,
           )
@@ -636,8 +627,8 @@ export class SqliteStore implements Store {
   listToolPins(server?: string): Promise<ToolPin[]> {
     return this.run(() => {
       const rows = (server === undefined
-        ? this.db.prepare('SELECT * FROM tool_pins ORDER BY server, tool').all()
-        : this.db.prepare('SELECT * FROM tool_pins WHERE server = ? ORDER BY tool').all(server)) as Row[];
+        ? this.sql('SELECT * FROM tool_pins ORDER BY server, tool').all()
+        : this.sql('SELECT * FROM tool_pins WHERE server = ? ORDER BY tool').all(server)) as Row[];
       return rows.map(toToolPin);
     });
   }
@@ -648,8 +639,7 @@ export class SqliteStore implements Store {
       this.db
         .transaction(() => {
           const created =
-            this.db
-              .prepare(
+            this.sql(
                 `INSERT INTO tool_pins (server, tool, digest, definition, status, pending_digest, pending_definition, first_seen_at, changed_at, accepted_at, accepted_by)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (server, tool) DO NOTHING`,
               )
@@ -666,7 +656,7 @@ export class SqliteStore implements Store {
                 p.acceptedAt,
                 p.acceptedBy,
               ).changes === 1;
-          const row = this.db.prepare('SELECT * FROM tool_pins WHERE server = ? AND tool = ?').get(p.server, p.tool) as Row;
+          const row = this.sql('SELECT * FROM tool_pins WHERE server = ? AND tool = ?').get(p.server, p.tool) as Row;
           return { pin: toToolPin(row), created };
         })
         .immediate(),
@@ -679,13 +669,12 @@ export class SqliteStore implements Store {
       this.db
         .transaction(() => {
           const flagged =
-            this.db
-              .prepare(
+            this.sql(
                 `UPDATE tool_pins SET status = 'changed', pending_digest = ?, pending_definition = ?, changed_at = ?
                  WHERE server = ? AND tool = ? AND digest <> ? AND (pending_digest IS NULL OR pending_digest <> ?)`,
               )
               .run(digest, JSON.stringify(def), now, server, tool, digest, digest).changes === 1;
-          const row = this.db.prepare('SELECT * FROM tool_pins WHERE server = ? AND tool = ?').get(server, tool) as Row | undefined;
+          const row = this.sql('SELECT * FROM tool_pins WHERE server = ? AND tool = ?').get(server, tool) as Row | undefined;
           return row ? { pin: toToolPin(row), flagged } : null;
         })
         .immediate(),
@@ -696,37 +685,48 @@ export class SqliteStore implements Store {
     return this.run(() =>
       this.db
         .transaction(() => {
-          const changed = this.db
-            .prepare(
+          const changed = this.sql(
               `UPDATE tool_pins SET digest = pending_digest, definition = pending_definition, status = 'accepted',
                  pending_digest = NULL, pending_definition = NULL, accepted_at = ?, accepted_by = ?
                WHERE server = ? AND tool = ? AND status = 'changed' AND pending_digest = ?`,
             )
             .run(now, by, server, tool, pendingDigest).changes;
           if (changed !== 1) return null;
-          return toToolPin(this.db.prepare('SELECT * FROM tool_pins WHERE server = ? AND tool = ?').get(server, tool) as Row);
+          return toToolPin(this.sql('SELECT * FROM tool_pins WHERE server = ? AND tool = ?').get(server, tool) as Row);
         })
         .immediate(),
     );
   }
 
   chargeTask(taskId: TaskId, charge: TaskUsage, budget: TaskBudget | null): Promise<{ ok: boolean; usage: TaskUsage }> {
-    return this.run(() =>
-      this.db
-        .transaction(() => {
-          this.db.prepare('INSERT INTO task_usage (task_id) VALUES (?) ON CONFLICT (task_id) DO NOTHING').run(taskId);
-          const now = toTaskUsage(this.db.prepare('SELECT * FROM task_usage WHERE task_id = ?').get(taskId) as Row);
-          if (budget && !withinBudget(now, charge, budget)) return { ok: false, usage: now };
-          this.db
-            .prepare('UPDATE task_usage SET calls = calls + ?, bytes_out = bytes_out + ?, bytes_in = bytes_in + ? WHERE task_id = ?')
-            .run(charge.calls, charge.bytesOut, charge.bytesIn, taskId);
-          return { ok: true, usage: { calls: now.calls + charge.calls, bytesOut: now.bytesOut + charge.bytesOut, bytesIn: now.bytesIn + charge.bytesIn } };
-        })
-        .immediate(),
-    );
+    return this.run(() => {
+      // One upsert whose WHERE applies the budget to the usage as stored: no read-then-write.
+      if (budget && !withinBudget({ calls: 0, bytesOut: 0, bytesIn: 0 }, charge, budget)) return { ok: false, usage: this.usageOf(taskId) };
+      const row = this.sql(
+        `INSERT INTO task_usage AS u (task_id, calls, bytes_out, bytes_in) VALUES (@task, @calls, @out, @in)
+         ON CONFLICT (task_id) DO UPDATE SET calls = u.calls + @calls, bytes_out = u.bytes_out + @out, bytes_in = u.bytes_in + @in
+         WHERE (@maxCalls IS NULL OR u.calls + @calls <= @maxCalls)
+           AND (@maxOut IS NULL OR u.bytes_out + @out <= @maxOut)
+           AND (@maxIn IS NULL OR u.bytes_in < @maxIn OR (@calls = 0 AND @out = 0))
+         RETURNING calls, bytes_out, bytes_in`,
+      ).get({
+        task: taskId,
+        calls: charge.calls,
+        out: charge.bytesOut,
+        in: charge.bytesIn,
+        maxCalls: budget?.calls ?? null,
+        maxOut: budget?.bytesOut ?? null,
+        maxIn: budget?.bytesIn ?? null,
+      }) as Row | undefined;
+      return row ? { ok: true, usage: toTaskUsage(row) } : { ok: false, usage: this.usageOf(taskId) };
+    });
+  }
+
+  private usageOf(taskId: TaskId): TaskUsage {
+    return toTaskUsage(this.sql('SELECT * FROM task_usage WHERE task_id = ?').get(taskId) as Row | undefined);
   }
 
   getTaskUsage(taskId: TaskId): Promise<TaskUsage> {
-    return this.run(() => toTaskUsage(this.db.prepare('SELECT * FROM task_usage WHERE task_id = ?').get(taskId) as Row | undefined));
+    return this.run(() => toTaskUsage(this.sql('SELECT * FROM task_usage WHERE task_id = ?').get(taskId) as Row | undefined));
   }
 }
