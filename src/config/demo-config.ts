@@ -30,4 +30,34 @@ secrets:
   # WARDEN_MASTER_KEY (32 bytes, base64 or base64url) wins over the file. Replicas that share
   # a database must share the key.
   masterKeyFile: keys/master.key   # relative to the data directory
+
+approvals:
+  waitSec: 30                # a held call waits this long for people, then APPROVAL_PENDING
+  expirySec: 3600
+
+# What agents reach through Warden (docs/gateway.md). MCP tools become <name>.<tool> at /mcp;
+# HTTP APIs are /proxy/<name>/… with the actions <name>.<method>.
+upstreams:
+  mcp: []
+  # - name: github
+  #   transport: stdio
+  #   command: npx
+  #   args: [-y, "@modelcontextprotocol/server-github"]
+  #   env: { GITHUB_PERSONAL_ACCESS_TOKEN: { secret: github.token } }   # warden secret set github.token
+  #   defaults: { risk: medium }
+  #   tools: { delete_repository: { risk: critical, tags: [destructive] } }
+  http: []
+  # - name: billing
+  #   baseUrl: https://billing.example.com/api
+  #   methods: [GET]
+  #   pathPrefixes: [/invoices]
+  #   credentials: [{ secret: billing.token, header: Authorization, format: "Bearer {value}" }]
+
+limits:
+  task: { calls: 10000, bytesOut: 67108864, bytesIn: 1073741824 }   # per task: BUDGET_EXCEEDED past these
+  agent: { ratePerSec: 50, burst: 100 }                              # per agent: RATE_LIMITED past this
+
+scanning:
+  results: redact            # credentials in tool results and HTTP responses: redact | block | off
+  arguments: block           # credentials in outgoing arguments: block | redact | off
 `;

@@ -63,7 +63,8 @@ async function startBareProxy(origin: string): Promise<{ server: Server; port: n
   };
 }
 
-const config = (port: number): string => `
+/** Warden's config for the bench upstream: its MCP server as `bench`, its origin as `origin`. */
+export const benchUpstreamConfig = (port: number): string => `
 limits: { agent: { ratePerSec: 100000, burst: 100000 }, task: { calls: 1000000000000 } }
 upstreams:
   mcp:
@@ -82,7 +83,7 @@ upstreams:
 async function run(ctx: BenchContext): Promise<Row[]> {
   const upstream = await startUpstream();
   const bare = await startBareProxy(`http://127.0.0.1:${upstream.port}`);
-  const w = await startBenchWarden(ctx.concurrency, config(upstream.port));
+  const w = await startBenchWarden(ctx.concurrency, benchUpstreamConfig(upstream.port));
   const direct = new HttpClient(new URL(`http://127.0.0.1:${upstream.port}`), ctx.concurrency);
   const viaBare = new HttpClient(new URL(`http://127.0.0.1:${bare.port}`), ctx.concurrency);
   try {

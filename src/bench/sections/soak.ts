@@ -9,7 +9,7 @@ import { WardenAgent } from '../../sdk/agent.js';
 import { createDpopProof, generateAgentKey } from '../../sdk/keys.js';
 import { HttpClient, errorCodeOf } from '../http-client.js';
 import type { BenchContext, Row, Section } from '../section.js';
-import { startUpstream } from './gateway.js';
+import { benchUpstreamConfig, startUpstream } from './gateway.js';
 
 const BIN = fileURLToPath(new URL('../../../../bin/warden.js', import.meta.url));
 
@@ -48,21 +48,6 @@ async function serve(dataDir: string): Promise<{ child: ChildProcess; url: strin
   return { child, url, adminKey: /(wdn_\S+)/.exec(out)![1]!, output: () => out };
 }
 
-const config = (port: number): string => `
-limits: { agent: { ratePerSec: 100000, burst: 100000 }, task: { calls: 1000000000000 } }
-upstreams:
-  mcp:
-    - name: bench
-      transport: http
-      url: http://127.0.0.1:${port}/mcp
-      defaults: { risk: low }
-  http:
-    - name: origin
-      baseUrl: http://127.0.0.1:${port}
-      pathPrefixes: [/data]
-      allowPrivateNetwork: [127.0.0.1/32]
-      risk: low
-`;
 
 /**
  * Minutes of concurrent calls against `warden serve` in its own process: MCP tool calls, proxied
@@ -75,7 +60,7 @@ async function run(ctx: BenchContext): Promise<Row[]> {
   const durationMs = ctx.durations.soakMs;
   const upstream = await startUpstream();
   const dir = await mkdtemp(join(tmpdir(), 'warden-soak-'));
-  await writeFile(join(dir, 'warden.yaml'), config(upstream.port));
+  await writeFile(join(dir, 'warden.yaml'), benchUpstreamConfig(upstream.port));
   const w = await serve(dir);
   let died: string | null = null;
   w.child.once('exit', (code, signal) => {
