@@ -1,3 +1,5 @@
+// First: V8 settings that keep a V8 deoptimizer crash away (see v8-flags.ts), for embedders too.
+import './v8-flags.js';
 import { createServer, type Server } from 'node:http';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';

@@ -125,9 +125,20 @@ async function run(ctx: BenchContext): Promise<Row[]> {
         ctx.progress.update(calls, performance.now() - t0);
       }
     };
-    await Promise.all(Array.from({ length: ctx.concurrency }, (_, n) => worker(n).catch((err: unknown) => {
-      errors.set(`client ${err instanceof Error ? err.message.slice(0, 60) : 'error'}`, (errors.get('client') ?? 0) + 1);
-    })));
+    // A connection error is counted and the worker goes on: the soak is about Warden staying
+    // up and correct, and one reset socket must not end a worker's share of the load.
+    const resilient = async (n: number): Promise<void> => {
+      while (died === null && performance.now() - t0 < durationMs) {
+        try {
+          await worker(n);
+        } catch (err) {
+          const k = `client ${err instanceof Error ? err.message.slice(0, 60) : 'error'} at ${Math.round((performance.now() - t0) / 1000)} s`;
+          errors.set(k, (errors.get(k) ?? 0) + 1);
+          if (process.env.WARDEN_SOAK_DEBUG) process.stderr.write(`${k}\n${w.output().slice(-1500)}\n`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: ctx.concurrency }, (_, n) => resilient(n)));
     const seconds = (performance.now() - t0) / 1000;
     clearInterval(sampler);
     const rss1 = rssMb(w.child.pid!);
