@@ -35,8 +35,8 @@ export class PolicyService {
   private watcher: FSWatcher | null = null;
   private timer: NodeJS.Timeout | null = null;
   private reloading: Promise<ReloadResult> | null = null;
-  /** Catalog changes run one after another, and never beside a reload. */
-  private catalogQueue: Promise<unknown> = Promise.resolve();
+  /** Reloads and catalog changes run one at a time, in the order asked. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly dir: string,
@@ -58,37 +58,7 @@ export class PolicyService {
    * upstream changed), the old engine keeps deciding and the problems are reported.
    */
   setCatalog(tools: readonly CatalogTool[]): Promise<ReloadResult> {
-    const run = async (): Promise<ReloadResult> => {
-      await this.reloading?.catch(() => undefined);
-      const previous = this.current.revision;
-      const next = new PolicyEngine(tools);
-      const files = await readPolicyDir(this.dir).catch(() => []);
-      const result = files.length === 0
-        ? { ok: false as const, problems: [{ file: this.dir, line: 0, message: 'no .cedar files: every call would be denied' }] }
-        : next.install(files);
-      if (!result.ok) {
-        await this.events.record({
-          type: 'policy.reload_fail',
-          outcome: 'failure',
-          actor: SYSTEM,
-          subject: previous,
-          data: { reason: 'catalog', tools: tools.length, problems: result.problems.slice(0, 20).map((p) => ({ ...p })) },
-        });
-        return { ok: false, problems: result.problems, revision: previous };
-      }
-      this.current = next;
-      await this.events.record({
-        type: 'policy.reload',
-        outcome: 'success',
-        actor: SYSTEM,
-        subject: result.set.revision,
-        data: { previous, reason: 'catalog', tools: tools.length, files: files.map((f) => f.name), policies: result.set.policies.size },
-      });
-      return { ok: true, revision: result.set.revision, policies: result.set.policies.size };
-    };
-    const queued = this.catalogQueue.then(run, run);
-    this.catalogQueue = queued.catch(() => undefined);
-    return queued;
+    return this.serial(() => this.installFiles(new PolicyEngine(tools), { reason: 'catalog', tools: tools.length }));
   }
 
   /** Loads the set; Warden does not start on a policy set that fails (fail closed). */
@@ -113,44 +83,49 @@ export class PolicyService {
 
   /** Reads, compiles and validates the directory; swaps the set in only if all of it is good. */
   reload(): Promise<ReloadResult> {
-    if (this.reloading) return this.reloading;
-    this.reloading = (async (): Promise<ReloadResult> => {
-      try {
-        const previous = this.engine.revision;
-        let files: { name: string; text: string }[];
-        try {
-          files = await readPolicyDir(this.dir);
-        } catch {
-          files = [];
-        }
-        await this.catalogQueue;
-        const result = files.length === 0
-          ? { ok: false as const, problems: [{ file: this.dir, line: 0, message: 'no .cedar files: every call would be denied' }] }
-          : this.current.install(files);
-        if (result.ok) {
-          if (result.set.revision !== previous) {
-            await this.events.record({
-              type: 'policy.reload',
-              outcome: 'success',
-              actor: SYSTEM,
-              subject: result.set.revision,
-              data: { previous, files: files.map((f) => f.name), policies: result.set.policies.size },
-            });
-          }
-          return { ok: true, revision: result.set.revision, policies: result.set.policies.size };
-        }
-        await this.events.record({
-          type: 'policy.reload_fail',
-          outcome: 'failure',
-          actor: SYSTEM,
-          subject: previous,
-          data: { problems: result.problems.slice(0, 20).map((p) => ({ ...p })) },
-        });
-        return { ok: false, problems: result.problems, revision: previous };
-      } finally {
-        this.reloading = null;
-      }
-    })();
+    this.reloading ??= this.serial(() => this.installFiles(this.current, null)).finally(() => {
+      this.reloading = null;
+    });
     return this.reloading;
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Installs the directory's files into `engine` and, when they are valid, makes it the
+   * deciding one; every outcome is recorded. `catalog` says the engine is new, for a new
+   * catalog (its adoption is recorded even when the files did not change).
+   */
+  private async installFiles(engine: PolicyEngine, catalog: { reason: 'catalog'; tools: number } | null): Promise<ReloadResult> {
+    const previous = this.current.revision;
+    const files = await readPolicyDir(this.dir).catch(() => []);
+    const result = files.length === 0
+      ? { ok: false as const, problems: [{ file: this.dir, line: 0, message: 'no .cedar files: every call would be denied' }] }
+      : engine.install(files);
+    if (!result.ok) {
+      await this.events.record({
+        type: 'policy.reload_fail',
+        outcome: 'failure',
+        actor: SYSTEM,
+        subject: previous,
+        data: { ...(catalog ?? {}), problems: result.problems.slice(0, 20).map((p) => ({ ...p })) },
+      });
+      return { ok: false, problems: result.problems, revision: previous };
+    }
+    this.current = engine;
+    if (catalog || result.set.revision !== previous) {
+      await this.events.record({
+        type: 'policy.reload',
+        outcome: 'success',
+        actor: SYSTEM,
+        subject: result.set.revision,
+        data: { previous, ...(catalog ?? {}), files: files.map((f) => f.name), policies: result.set.policies.size },
+      });
+    }
+    return { ok: true, revision: result.set.revision, policies: result.set.policies.size };
   }
 }
