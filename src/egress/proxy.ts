@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CatalogTool } from '../config/schema.js';
 import { WardenError } from '../errors/warden-error.js';
-import { runCall, type Finding, type PipelineDeps, type ResultInspector } from '../pipeline/call-pipeline.js';
+import { refuseCall, runCall, type Finding, type PipelineDeps, type ResultInspector } from '../pipeline/call-pipeline.js';
 import type { VerifiedCredential } from '../pipeline/verified-credential.js';
 import type { ConnectionPool } from './connection-pool.js';
 import { forwardHttp, type ForwardResult } from './forward.js';
@@ -75,38 +75,28 @@ export class HttpProxy {
   }
 
   async handle(cred: VerifiedCredential, req: ProxyRequest, signal?: AbortSignal): Promise<ProxyResponse> {
-    const actor = { kind: 'agent' as const, id: cred.agentId };
     let upstream: HttpUpstream;
     let checked: { path: string; decoded: string };
     let query: string;
+    const body = req.body ?? Buffer.alloc(0);
     try {
       upstream = findHttpUpstream(this.upstreams, req.upstream);
       if (!(upstream.methods as readonly string[]).includes(req.method)) throw new WardenError('EGRESS_METHOD_NOT_ALLOWED', { allow: upstream.methods });
       checked = checkPath(req.path, upstream.pathPrefixes);
       query = checkQuery(req.query);
-      if (req.body && req.body.length > upstream.maxRequestBytes) throw new WardenError('PAYLOAD_TOO_LARGE', { limit: upstream.maxRequestBytes });
+      if (body.length > upstream.maxRequestBytes) throw new WardenError('PAYLOAD_TOO_LARGE', { limit: upstream.maxRequestBytes });
+      // A credential must not leave in a request body either (the pipeline scans the arguments).
+      if (body.length > 0 && TEXTUAL.test(String(req.headers['content-type'] ?? ''))) this.pipeline.scanner.checkArguments({ body: body.toString('utf8') });
     } catch (err) {
-      if (err instanceof WardenError) {
-        await this.pipeline.events.record({
-          type: 'tool.deny',
-          outcome: 'denied',
-          actor,
-          subject: cred.taskId,
-          data: { via: 'http', upstream: req.upstream.slice(0, 100), method: req.method.slice(0, 10), code: err.code },
-        });
-      }
+      if (err instanceof WardenError) await refuseCall(this.pipeline.events, cred, { via: 'http', upstream: req.upstream.slice(0, 100), method: req.method.slice(0, 10) }, err);
       throw err;
     }
-    const body = req.body ?? Buffer.alloc(0);
-    const contentType = String(req.headers['content-type'] ?? '');
-    // A credential must not leave in a request body either: textual bodies are scanned with the arguments.
     const args: Record<string, unknown> = {
       method: req.method,
       path: checked.decoded,
       query,
       ...(body.length > 0 ? { bodyDigest: createHash('sha256').update(body).digest('base64url') } : {}),
     };
-    if (body.length > 0 && TEXTUAL.test(contentType)) this.pipeline.scanner.checkArguments({ body: body.toString('utf8') });
 
     const u = upstream;
     let last: ForwardResult | undefined;

@@ -6,7 +6,7 @@ import { CallToolRequestSchema, ListToolsRequestSchema, McpError, type CallToolR
 import type { Agent, Task } from '../domain/index.js';
 import { WardenError } from '../errors/warden-error.js';
 import { matches } from '../identity/capabilities.js';
-import { runCall, type PipelineDeps, type ResultInspector } from '../pipeline/call-pipeline.js';
+import { refuseCall, runCall, type PipelineDeps, type ResultInspector } from '../pipeline/call-pipeline.js';
 import type { VerifiedCredential } from '../pipeline/verified-credential.js';
 import type { GatewayTool, ListedTool, ToolCatalog } from './catalog.js';
 
@@ -243,16 +243,7 @@ export class McpGateway {
     const dot = name.indexOf('.');
     const server = dot > 0 ? name.slice(0, dot) : '';
     const tool = name.slice(dot + 1);
-    const refuse = async (err: WardenError): Promise<never> => {
-      await this.pipeline.events.record({
-        type: 'tool.deny',
-        outcome: 'denied',
-        actor: { kind: 'agent', id: cred.agentId },
-        subject: cred.taskId,
-        data: { via: 'mcp', tool: name.slice(0, 200), code: err.code },
-      });
-      throw err;
-    };
+    const refuse = (err: WardenError): Promise<never> => refuseCall(this.pipeline.events, cred, { via: 'mcp', tool: name.slice(0, 200) }, err);
     // Scope first: a task learns nothing about tools beyond its scope, not even that they exist.
     if (!cred.scope.some((p) => matches(p, name))) await refuse(new WardenError('SCOPE_DENIED', { tool: name.slice(0, 200) }));
     if (!this.upstreams.names().includes(server)) await refuse(new WardenError('TOOL_NOT_FOUND', { tool: name.slice(0, 200) }));

@@ -1,5 +1,4 @@
 import type { Agent, Task } from '../domain/index.js';
-import type { ErrorCode } from '../errors/registry.js';
 import { WardenError } from '../errors/warden-error.js';
 import type { EventLog } from '../events/event-log.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
@@ -73,6 +72,15 @@ export interface PipelineCall extends ToolCall {
 }
 
 /**
+ * Records a call refused before anything was forwarded (`tool.deny`, with what the front door
+ * knows of the call and the error's code) and throws the error.
+ */
+export async function refuseCall(events: EventLog, cred: VerifiedCredential, data: Record<string, unknown>, err: WardenError): Promise<never> {
+  await events.record({ type: 'tool.deny', outcome: 'denied', actor: { kind: 'agent', id: cred.agentId }, subject: cred.taskId, data: { ...data, code: err.code } });
+  throw err;
+}
+
+/**
  * The one ordered pipeline every tool call and proxied request goes through (DESIGN.md). The
  * caller has already run authenticate and check-revoked on the HTTP request that carried it.
  *
@@ -91,17 +99,14 @@ export interface PipelineCall extends ToolCall {
 export async function runCall<R>(deps: PipelineDeps, cred: VerifiedCredential, call: PipelineCall, fwd: CallForwarder<R>, signal?: AbortSignal): Promise<R> {
   if (!isVerified(cred)) throw new TypeError('runCall needs a credential from the authenticate stage');
   const actor = { kind: 'agent' as const, id: cred.agentId };
-  const refuse = async (code: ErrorCode, details: Record<string, string | number | boolean | readonly string[] | null>): Promise<never> => {
-    await deps.events.record({ type: 'tool.deny', outcome: 'denied', actor, subject: cred.taskId, data: { via: call.via, tool: call.tool, code, ...details } });
-    throw new WardenError(code, details);
-  };
+  const refuse = (err: WardenError): Promise<never> => refuseCall(deps.events, cred, { via: call.via, tool: call.tool, ...(err.details ?? {}) }, err);
 
   // limits
   const rate = deps.rates.take(cred.agentId);
-  if (!rate.ok) await refuse('RATE_LIMITED', { retryAfterMs: rate.retryAfterMs });
+  if (!rate.ok) await refuse(new WardenError('RATE_LIMITED', { retryAfterMs: rate.retryAfterMs }));
   const { agent, task } = await deps.load(cred);
   const charged = await deps.store.chargeTask(task.id, { calls: 1, bytesOut: call.bytesOut, bytesIn: 0 }, deps.budget);
-  if (!charged.ok) await refuse('BUDGET_EXCEEDED', { limit: exceededLimit(charged.usage, call.bytesOut, deps.budget) });
+  if (!charged.ok) await refuse(new WardenError('BUDGET_EXCEEDED', { limit: exceededLimit(charged.usage, call.bytesOut, deps.budget) }));
 
   // scan outgoing arguments
   let args: Record<string, unknown>;
@@ -109,9 +114,7 @@ export async function runCall<R>(deps: PipelineDeps, cred: VerifiedCredential, c
   try {
     ({ args, findings: argFindings } = deps.scanner.checkArguments(call.args));
   } catch (err) {
-    if (err instanceof WardenError) {
-      await deps.events.record({ type: 'tool.deny', outcome: 'denied', actor, subject: task.id, data: { via: call.via, tool: call.tool, code: err.code, ...(err.details ?? {}) } });
-    }
+    if (err instanceof WardenError) await refuse(err);
     throw err;
   }
 

@@ -159,6 +159,9 @@ for (const backend of BACKENDS) {
       assert.equal(leak.status, 403);
       assert.equal(((await leak.json()) as any).error.code, 'SECRET_IN_ARGUMENTS');
       assert.ok(!origin.seen.some((s) => s.body.includes('PRIVATE KEY')), 'nothing reached the upstream');
+      const denied = (await events('tool.deny')).at(-1);
+      assert.equal(denied.data.code, 'SECRET_IN_ARGUMENTS');
+      assert.equal(denied.data.upstream, 'github');
     });
 
     it('holds a high-risk request for approval, bound to its exact body', async () => {
