@@ -1,3 +1,5 @@
+import { untilAborted } from '../util/until-aborted.js';
+
 /**
  * One time budget for a whole forwarded call (reading the agent's body, DNS, connect, upstream
  * answer, reading the response), cancelled early when the caller's own signal aborts (the
@@ -27,25 +29,7 @@ export class Deadline {
    * `dns.lookup` that take no signal of their own. The abandoned promise's outcome is ignored.
    */
   race<T>(promise: Promise<T>): Promise<T> {
-    const { signal } = this;
-    if (signal.aborted) {
-      promise.catch(() => {});
-      return Promise.reject(signal.reason);
-    }
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = (): void => reject(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
-      promise.then(
-        (value) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(value);
-        },
-        (err: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(err);
-        },
-      );
-    });
+    return untilAborted(promise, this.signal);
   }
 
   dispose(): void {

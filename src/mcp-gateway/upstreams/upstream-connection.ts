@@ -1,4 +1,5 @@
 import { VERSION } from '../../version.js';
+import { untilAborted } from '../../util/until-aborted.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -448,23 +449,3 @@ function isSpawnError(err: unknown): boolean {
   return typeof code === 'string' && /^E[A-Z]+$/.test(code) && (err as { syscall?: string }).syscall?.startsWith('spawn') === true;
 }
 
-/** `promise`, or the signal's reason as soon as it aborts (the promise keeps running). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  promise.catch(() => {});
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
-}
