@@ -81,11 +81,6 @@ export class ToolCatalog {
     }
   }
 
-  /** Whether the server's tools were listed in this process yet. */
-  hasListed(server: string): boolean {
-    return this.listed.has(server);
-  }
-
   /**
    * Takes an upstream's current tool list: pins new tools, flags changed ones, and tells the
    * policy engine when the set of accepted definitions grew. Tools with names Warden cannot

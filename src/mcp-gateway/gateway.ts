@@ -29,7 +29,8 @@ export interface GatewayLogger {
 export type McpSession = { readonly __mcpSession: true };
 
 interface Session {
-  readonly id: string;
+  /** Set once the transport has answered `initialize` (the session is in the map from then on). */
+  id: string;
   readonly transport: StreamableHTTPServerTransport;
   readonly server: Server;
   readonly agentId: string;
@@ -154,28 +155,26 @@ export class McpGateway {
         throw toMcpError(err, this.log);
       }
     });
-    let session: Session | undefined;
-    const transport = new StreamableHTTPServerTransport({
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       // Answers stream as SSE, not as one JSON body: in JSON mode the SDK (1.x, up to at least
       // 1.32) keeps one entry per request in a session's stream map for the session's whole
       // life (modelcontextprotocol/typescript-sdk#2559) — a leak the soak bench found.
       enableJsonResponse: false,
       onsessioninitialized: (id) => {
-        session = { id, transport, server, agentId: cred.agentId, taskId: cred.taskId, lastSeen: Date.now() };
+        session.id = id;
         this.sessions.set(id, session);
       },
       onsessionclosed: (id) => {
         this.sessions.delete(id);
       },
     });
+    const session: Session = { id: '', transport, server, agentId: cred.agentId, taskId: cred.taskId, lastSeen: Date.now() };
     transport.onclose = () => {
-      if (session) this.sessions.delete(session.id);
+      if (session.id) this.sessions.delete(session.id);
     };
     await server.connect(transport);
-    // The session id exists once the transport answered `initialize`; until then this object
-    // stands in for it (the transport fills the map through `onsessioninitialized`).
-    return { id: '', transport, server, agentId: cred.agentId, taskId: cred.taskId, lastSeen: Date.now() };
+    return session;
   }
 
   /**
@@ -278,11 +277,6 @@ export class McpGateway {
     this.sessions.delete(id);
     await s?.transport.close().catch(() => undefined);
     await s?.server.close().catch(() => undefined);
-  }
-
-  /** Open sessions (for status listings and tests). */
-  get sessionCount(): number {
-    return this.sessions.size;
   }
 
   async close(): Promise<void> {
