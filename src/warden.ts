@@ -18,7 +18,7 @@ import { PublicKeyCache } from './credentials/keys/public-jwk.js';
 import { SigningKeyRing } from './credentials/keys/signing-keys.js';
 import { SubjectTokenVerifier } from './credentials/subject-token/verify.js';
 import { TokenEndpoint } from './credentials/token-endpoint/token-endpoint.js';
-import { StoreEventLog } from './events/event-log.js';
+import { AuditLog, importLegacyEvents } from './audit/audit-log.js';
 import { AgentService } from './identity/agent-service.js';
 import { PersonService } from './identity/person-service.js';
 import { TaskService } from './identity/task-service.js';
@@ -63,7 +63,7 @@ export interface Initialized {
   readonly store: Store;
   readonly keys: SigningKeyRing;
   readonly persons: PersonService;
-  readonly events: StoreEventLog;
+  readonly events: AuditLog;
   /** Seals the secret store; lives in the environment or the data directory, never the database. */
   readonly masterKey: MasterKey;
   /** The first admin's API key, when this run created it: shown once, stored only hashed. */
@@ -107,7 +107,8 @@ export async function initialize(opts: WardenOptions): Promise<Initialized> {
   const store = openStore(opts.dataDir, opts.databaseUrl ?? config.database.url);
   try {
     await store.migrate();
-    const events = new StoreEventLog(store, clock);
+    await importLegacyEvents(store);
+    const events = new AuditLog(store, clock);
     const keys = new SigningKeyRing(join(opts.dataDir, 'keys'), store, clock);
     await keys.load();
     const persons = new PersonService(store, events, clock, ids);
@@ -141,6 +142,7 @@ export class Warden {
     private readonly app: FastifyInstance,
     private readonly server: Server,
     private readonly frontDoors: FrontDoors,
+    private readonly audit: AuditLog,
   ) {}
 
   static async start(opts: WardenOptions): Promise<Warden> {
@@ -253,7 +255,7 @@ export class Warden {
         requests: new RequestVerifier(accessTokens, dpop, revocations),
       };
       const app = await buildApi(context, server, logger);
-      return new Warden(base, listenUrl, init.adminKey, context, app, server, frontDoors);
+      return new Warden(base, listenUrl, init.adminKey, context, app, server, frontDoors, events);
     } catch (err) {
       await frontDoors?.close().catch(() => undefined);
       server.close();
@@ -271,6 +273,7 @@ export class Warden {
     this.server.closeAllConnections();
     await this.app.close();
     await new Promise<void>((resolve) => (this.server.listening ? this.server.close(() => resolve()) : resolve()));
+    await this.audit.drain();
     await this.context.store.close();
   }
 }

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { sealEntry } from '../src/audit/entry.js';
 import {
   AgentIdSchema,
   AgentKeySchema,
@@ -26,6 +27,7 @@ import {
   type ApprovalDecision,
   type ApprovalId,
   type EventInput,
+  type EventRecord,
   type Person,
   type PersonId,
   type Revocation,
@@ -56,6 +58,8 @@ export interface RawAccess<H extends StoreHandle> {
   updateEvent(handle: H, seq: number): Promise<void>;
   /** Tries to delete event `seq`; resolves only if the database let it. */
   deleteEvent(handle: H, seq: number): Promise<void>;
+  /** Writes a row into the superseded `events` table, as a Warden before the audit log did. */
+  insertLegacyEvent(handle: H, seq: number, time: number): Promise<void>;
   /** Records that schema `version` was applied, as a newer Warden would. */
   recordSchemaVersion(handle: H, version: number): Promise<void>;
   /** Overwrites the approval's arguments with a JSON list (they must be an object). */
@@ -937,13 +941,17 @@ export function storeContract<H extends StoreHandle>(name: string, makeStore: ()
       });
     });
 
-    describe('events', () => {
+    describe('audit log', () => {
       freshStore();
+      const append = async (e: EventInput, time: number): Promise<EventRecord> => {
+        const [row] = await store().appendAudit([e], (d, seq) => sealEntry({ ...d, seq, time }));
+        return { ...e, seq: row!.seq, time };
+      };
 
-      it('numbers events 0, 1, 2 and reads them back as appended', async () => {
-        const inputs = [newEvent(), newEvent({ type: 'agent.suspend', outcome: 'denied', subject: null, data: {} }), newEvent()];
+      it('numbers entries 0, 1, 2 and reads them back as appended', async () => {
+        const inputs = [newEvent(), newEvent({ type: 'agent.suspend', outcome: 'denied', code: 'AGENT_SUSPENDED', subject: null, data: {} }), newEvent()];
         const records = [];
-        for (const [i, e] of inputs.entries()) records.push(await store().appendEvent(e, T0 + i));
+        for (const [i, e] of inputs.entries()) records.push(await append(e, T0 + i));
         assert.deepEqual(
           records.map((r) => r.seq),
           [0, 1, 2],
@@ -952,8 +960,21 @@ export function storeContract<H extends StoreHandle>(name: string, makeStore: ()
         assert.deepEqual(await store().listEvents(), records);
       });
 
+      it('appends a batch as consecutive entries in one go and keeps the sealed bytes exactly', async () => {
+        await append(newEvent(), T0);
+        const batch = [newEvent({ data: { é: 'ü', n: 1.5 } }), newEvent({ chain: { agent: 'agt_x', task: 'tsk_y', tool: 'fs.read', person: { sub: 'u1', iss: 'https://idp' } } })];
+        const rows = await store().appendAudit(batch, (d, seq) => sealEntry({ ...d, seq, time: T0 + 5 }));
+        assert.deepEqual(rows.map((r) => r.seq), [1, 2]);
+        const stored = await store().auditRange(0, 10);
+        assert.deepEqual(stored.map((r) => r.seq), [0, 1, 2]);
+        assert.deepEqual(stored.slice(1), rows);
+        assert.equal(stored[2]!.agent, 'agt_x');
+        assert.equal(stored[2]!.person, 'u1');
+        assert.deepEqual(await store().auditState(), { size: 3, archivedBelow: 0 });
+      });
+
       it('gives 20 concurrent appends the numbers 0 to 19 without gaps or repeats', async () => {
-        const records = await Promise.all(Array.from({ length: 20 }, (_, i) => store().appendEvent(newEvent({ data: { i } }), T0 + i)));
+        const records = await Promise.all(Array.from({ length: 20 }, (_, i) => append(newEvent({ data: { i } }), T0 + i)));
         assert.deepEqual(
           records.map((r) => r.seq).sort((a, b) => a - b),
           Array.from({ length: 20 }, (_, i) => i),
@@ -962,38 +983,99 @@ export function storeContract<H extends StoreHandle>(name: string, makeStore: ()
         assert.deepEqual(listed, [...records].sort((a, b) => a.seq - b.seq));
       });
 
-      it('filters events by position, type and subject, up to the limit', async () => {
+      it('searches by position, type, type prefix, subject, chain links, outcome and time, up to the limit', async () => {
         const a = 'agt_aaaaaaaaaaaaaaaaaaaaaaaa';
         const b = 'agt_bbbbbbbbbbbbbbbbbbbbbbbb';
-        await store().appendEvent(newEvent({ type: 'agent.create', subject: a }), T0);
-        await store().appendEvent(newEvent({ type: 'agent.suspend', subject: a }), T0 + 1);
-        await store().appendEvent(newEvent({ type: 'agent.create', subject: b }), T0 + 2);
-        await store().appendEvent(newEvent({ type: 'task.grant', subject: null }), T0 + 3);
+        await append(newEvent({ type: 'agent.create', subject: a }), T0);
+        await append(newEvent({ type: 'agent.suspend', subject: a }), T0 + 1);
+        await append(newEvent({ type: 'agent.create', subject: b }), T0 + 2);
+        await append(newEvent({ type: 'task.grant', subject: null, outcome: 'denied', chain: { agent: b, task: 'tsk_1', person: { sub: 'p1', iss: 'i' } } }), T0 + 3);
+        await append(newEvent({ type: 'agent.resume', subject: a, actor: { kind: 'agent', id: a } }), T0 + 4);
         const seqs = async (filter: Parameters<Store['listEvents']>[0]) => (await store().listEvents(filter)).map((e) => e.seq);
 
-        assert.deepEqual(await seqs({ afterSeq: 1 }), [2, 3]);
+        assert.deepEqual(await seqs({ afterSeq: 1 }), [2, 3, 4]);
+        assert.deepEqual(await seqs({ beforeSeq: 2 }), [0, 1]);
         assert.deepEqual(await seqs({ type: 'agent.create' }), [0, 2]);
-        assert.deepEqual(await seqs({ subject: a }), [0, 1]);
+        assert.deepEqual(await seqs({ type: 'agent.*' }), [0, 1, 2, 4]);
+        assert.deepEqual(await seqs({ type: 'agen.*' }), []);
+        assert.deepEqual(await seqs({ subject: a }), [0, 1, 4]);
         assert.deepEqual(await seqs({ type: 'agent.create', subject: a }), [0]);
+        assert.deepEqual(await seqs({ agent: b }), [3]);
+        assert.deepEqual(await seqs({ agent: a }), [4]);
+        assert.deepEqual(await seqs({ task: 'tsk_1' }), [3]);
+        assert.deepEqual(await seqs({ person: 'p1' }), [3]);
+        assert.deepEqual(await seqs({ person: 'prs_0123456789abcdefghijklmn' }), [0, 1, 2]);
+        assert.deepEqual(await seqs({ outcome: 'denied' }), [3]);
+        assert.deepEqual(await seqs({ since: T0 + 1, until: T0 + 2 }), [1, 2]);
         assert.deepEqual(await seqs({ limit: 2 }), [0, 1]);
         assert.deepEqual(await seqs({ afterSeq: 0, limit: 1 }), [1]);
-        assert.deepEqual(await seqs({ afterSeq: 3 }), []);
+        assert.deepEqual(await seqs({ afterSeq: 4 }), []);
       });
 
-      it('refuses at the database to change an event in place', withRaw, async () => {
-        await store().appendEvent(newEvent(), T0);
+      it('refuses at the database to change an entry in place', withRaw, async () => {
+        await append(newEvent(), T0);
         const before = await store().listEvents();
         await assert.rejects(rawAccess().updateEvent(current(), 0));
         assert.deepEqual(await store().listEvents(), before);
       });
 
-      it('refuses at the database to delete an event', withRaw, async () => {
-        await store().appendEvent(newEvent(), T0);
-        await store().appendEvent(newEvent(), T0 + 1);
+      it('refuses at the database to delete an entry above the archive mark', withRaw, async () => {
+        await append(newEvent(), T0);
+        await append(newEvent(), T0 + 1);
         const before = await store().listEvents();
         await assert.rejects(rawAccess().deleteEvent(current(), 1));
         assert.deepEqual(await store().listEvents(), before);
-        assert.equal((await store().appendEvent(newEvent(), T0 + 2)).seq, 2);
+        assert.equal((await append(newEvent(), T0 + 2)).seq, 2);
+      });
+
+      it('imports the superseded events once, keeping their numbers and times', withRaw, async () => {
+        await rawAccess().insertLegacyEvent(current(), 0, T0);
+        await rawAccess().insertLegacyEvent(current(), 1, T0 + 1);
+        assert.equal(await store().importLegacyEvents(sealEntry), 2);
+        assert.equal(await store().importLegacyEvents(sealEntry), 0);
+        const events = await store().listEvents();
+        assert.deepEqual(events.map((e) => [e.seq, e.time, e.type, e.data]), [[0, T0, 'agent.register', { n: 0 }], [1, T0 + 1, 'agent.register', { n: 1 }]]);
+        assert.equal((await append(newEvent(), T0 + 2)).seq, 2);
+      });
+
+      it('archives entries below a mark with the nodes that stand for them, and keeps numbering after them', async () => {
+        for (let i = 0; i < 5; i++) await append(newEvent({ data: { i } }), T0 + i);
+        const node = { level: 1, index: 0, hash: Buffer.alloc(32, 7) };
+        assert.equal(await store().archiveAudit(2, [node]), 2);
+        assert.deepEqual(await store().auditState(), { size: 5, archivedBelow: 2 });
+        assert.deepEqual((await store().auditRange(0, 10)).map((r) => r.seq), [2, 3, 4]);
+        assert.deepEqual(await store().getAuditNodes(1, 0, 1), [node]);
+        assert.equal((await append(newEvent(), T0 + 9)).seq, 5);
+        // The mark only grows.
+        assert.equal(await store().archiveAudit(1, []), 0);
+        assert.deepEqual(await store().auditState(), { size: 6, archivedBelow: 2 });
+      });
+
+      it('numbers from the archive mark when every entry was archived', async () => {
+        for (let i = 0; i < 3; i++) await append(newEvent(), T0 + i);
+        await store().archiveAudit(3, []);
+        assert.deepEqual(await store().auditState(), { size: 3, archivedBelow: 3 });
+        assert.equal((await append(newEvent(), T0 + 3)).seq, 3);
+      });
+
+      it('keeps the first hash of a node and returns nodes by level and index range', async () => {
+        const h = (b: number) => Buffer.alloc(32, b);
+        await store().putAuditNodes([{ level: 8, index: 0, hash: h(1) }, { level: 8, index: 1, hash: h(2) }, { level: 16, index: 0, hash: h(3) }]);
+        await store().putAuditNodes([{ level: 8, index: 1, hash: h(9) }, { level: 8, index: 2, hash: h(4) }]);
+        assert.deepEqual(await store().getAuditNodes(8, 1, 3), [{ level: 8, index: 1, hash: h(2) }, { level: 8, index: 2, hash: h(4) }]);
+        assert.deepEqual(await store().getAuditNodes(16, 0, 5), [{ level: 16, index: 0, hash: h(3) }]);
+        assert.deepEqual(await store().getAuditNodes(0, 0, 5), []);
+      });
+
+      it('stores one checkpoint per size and lists them by size', async () => {
+        const cp = (size: number, b: number) => ({ size, time: T0 + size, root: Buffer.alloc(32, b), note: `note ${size}\n` });
+        assert.equal(await store().latestCheckpoint(), null);
+        await store().insertCheckpoint(cp(10, 1));
+        await store().insertCheckpoint(cp(3, 2));
+        await store().insertCheckpoint(cp(10, 9));
+        assert.deepEqual(await store().listCheckpoints(), [cp(3, 2), cp(10, 1)]);
+        assert.deepEqual(await store().listCheckpoints({ fromSize: 4 }), [cp(10, 1)]);
+        assert.deepEqual(await store().latestCheckpoint(), cp(10, 1));
       });
     });
 
@@ -1221,7 +1303,7 @@ export function storeContract<H extends StoreHandle>(name: string, makeStore: ()
       it('rejects calls after close with STORE_UNAVAILABLE', async () => {
         await store().close();
         await rejectsWithCode(store().getAgent(AgentIdSchema.parse(randomId('agt'))), 'STORE_UNAVAILABLE');
-        await rejectsWithCode(store().appendEvent(newEvent(), T0), 'STORE_UNAVAILABLE');
+        await rejectsWithCode(store().appendAudit([newEvent()], (d, seq) => sealEntry({ ...d, seq, time: T0 })), 'STORE_UNAVAILABLE');
       });
     });
   });

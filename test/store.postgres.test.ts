@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import type { AgentId, Approval, ApprovalId, PersonId, TaskId } from '../src/domain/index.js';
 import { WardenError } from '../src/errors/warden-error.js';
+import { sealEntry } from '../src/audit/entry.js';
 import { POSTGRES_MIGRATIONS } from '../src/store/postgres/migrations.js';
 import { PostgresStore } from '../src/store/postgres/postgres-store.js';
 import { randomId } from '../src/util/id-generator.js';
@@ -29,10 +30,18 @@ const raw: RawAccess<PgHandle> = {
     await withClient(h.url, (c) => c.query(`UPDATE agents SET capabilities = '{"not":"a list"}'::jsonb WHERE id = $1`, [id]));
   },
   updateEvent: async (h, seq) => {
-    await withClient(h.url, (c) => c.query("UPDATE events SET outcome = 'failure' WHERE seq = $1", [seq]));
+    await withClient(h.url, (c) => c.query("UPDATE audit_log SET outcome = 'failure' WHERE seq = $1", [seq]));
   },
   deleteEvent: async (h, seq) => {
-    await withClient(h.url, (c) => c.query('DELETE FROM events WHERE seq = $1', [seq]));
+    await withClient(h.url, (c) => c.query('DELETE FROM audit_log WHERE seq = $1', [seq]));
+  },
+  insertLegacyEvent: async (h, seq, time) => {
+    await withClient(h.url, (c) =>
+      c.query(
+        `INSERT INTO events (seq, time, type, outcome, actor, subject, data) VALUES ($1, $2, 'agent.register', 'success', '{"kind":"system","id":"warden"}', NULL, $3)`,
+        [seq, time, JSON.stringify({ n: seq })],
+      ),
+    );
   },
   recordSchemaVersion: async (h, version) => {
     await withClient(h.url, (c) =>
@@ -127,7 +136,7 @@ if (!process.env.WARDEN_TEST_PG_URL) {
       const b = replica();
       const start = (await a.listEvents()).length;
       const records = await Promise.all(
-        Array.from({ length: 30 }, (_, i) => (i % 2 ? a : b).appendEvent({ ...sampleEvent, data: { i } }, Date.now())),
+        Array.from({ length: 30 }, (_, i) => (i % 2 ? a : b).appendAudit([{ ...sampleEvent, data: { i } }], (d, seq) => sealEntry({ ...d, seq, time: Date.now() })).then(([r]) => r!)),
       );
       assert.deepEqual(
         records.map((r) => r.seq).sort((x, y) => x - y),
@@ -181,10 +190,10 @@ if (!process.env.WARDEN_TEST_PG_URL) {
       assert.deepEqual((await stores[0]!.getLiveSecretVersions('shared.token', now + 1)).map((v) => v.version), [15]);
     });
 
-    it('refuses at the database to truncate the events', async () => {
+    it('refuses at the database to truncate the audit log', async () => {
       const a = replica();
-      await a.appendEvent(sampleEvent, Date.now());
-      await assert.rejects(withClient(url, (c) => c.query('TRUNCATE events')));
+      await a.appendAudit([sampleEvent], (d, seq) => sealEntry({ ...d, seq, time: Date.now() }));
+      await assert.rejects(withClient(url, (c) => c.query('TRUNCATE audit_log')));
       assert.ok((await a.listEvents()).length > 0);
     });
 
@@ -236,7 +245,7 @@ if (!process.env.WARDEN_TEST_PG_URL) {
     it('rejects with STORE_UNAVAILABLE when nothing listens at the address', async () => {
       const store = new PostgresStore(`postgres://postgres@127.0.0.1:${await closedPort()}/warden`);
       try {
-        for (const call of [() => store.migrate(), () => store.countPersons(), () => store.appendEvent(sampleEvent, Date.now())]) {
+        for (const call of [() => store.migrate(), () => store.countPersons(), () => store.appendAudit([sampleEvent], (d, seq) => sealEntry({ ...d, seq, time: Date.now() }))]) {
           await assert.rejects(call(), (err: unknown) => {
             return err instanceof WardenError && err.code === 'STORE_UNAVAILABLE' && err.details?.store === 'postgres';
           });

@@ -27,8 +27,14 @@ function withFile(h: SqliteHandle, fn: (db: Database.Database) => void): Promise
 
 const raw: RawAccess<SqliteHandle> = {
   corruptAgentCapabilities: (h, id) => withFile(h, (db) => db.prepare("UPDATE agents SET capabilities = 'not json' WHERE id = ?").run(id)),
-  updateEvent: (h, seq) => withFile(h, (db) => db.prepare("UPDATE events SET outcome = 'failure' WHERE seq = ?").run(seq)),
-  deleteEvent: (h, seq) => withFile(h, (db) => db.prepare('DELETE FROM events WHERE seq = ?').run(seq)),
+  updateEvent: (h, seq) => withFile(h, (db) => db.prepare("UPDATE audit_log SET outcome = 'failure' WHERE seq = ?").run(seq)),
+  deleteEvent: (h, seq) => withFile(h, (db) => db.prepare('DELETE FROM audit_log WHERE seq = ?').run(seq)),
+  insertLegacyEvent: (h, seq, time) =>
+    withFile(h, (db) =>
+      db
+        .prepare(`INSERT INTO events (seq, time, type, outcome, actor, subject, data) VALUES (?, ?, 'agent.register', 'success', '{"kind":"system","id":"warden"}', NULL, ?)`)
+        .run(seq, time, JSON.stringify({ n: seq })),
+    ),
   recordSchemaVersion: (h, version) =>
     withFile(h, (db) =>
       db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'from a newer Warden', 0)").run(version),

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Agent, AgentId, Approval, Person, PersonId, TaskId } from '../domain/index.js';
 import type { ErrorCode } from '../errors/registry.js';
 import { WardenError } from '../errors/warden-error.js';
-import { StoreEventLog } from '../events/event-log.js';
+import { AuditLog } from '../audit/audit-log.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { ManualClock } from '../util/clock.js';
 import { randomId, randomIds } from '../util/id-generator.js';
@@ -72,7 +72,7 @@ describe('ApprovalService', () => {
   let dir: string;
   let store: SqliteStore;
   let clock: ManualClock;
-  let events: StoreEventLog;
+  let events: AuditLog;
   let notifier: RecordingNotifier;
   let agent: Agent;
   let alice: Person;
@@ -109,7 +109,7 @@ describe('ApprovalService', () => {
     store = new SqliteStore(join(dir, 'warden.db'));
     await store.migrate();
     clock = new ManualClock(T0);
-    events = new StoreEventLog(store, clock);
+    events = new AuditLog(store, clock);
     notifier = new RecordingNotifier();
     agent = {
       id: randomId('agt') as AgentId,
@@ -322,10 +322,11 @@ describe('ApprovalService', () => {
       const here = service({ pollIntervalMs: 50 });
       const there = service({ pollIntervalMs: 60_000 });
       const a = await here.hold(call());
-      setTimeout(() => void there.decide(a.id, alice, 'deny'), 100);
+      const decided = new Promise((resolve) => setTimeout(resolve, 100)).then(() => there.decide(a.id, alice, 'deny'));
       const { value, ms } = await elapsed(here.waitForDecision(a.id, 10_000));
       assert.equal(value.status, 'denied');
       assert.ok(ms < 2000, `took ${ms} ms`);
+      await decided;
     });
 
     it('returns the approval still pending when the time is up', async () => {

@@ -9,18 +9,107 @@ export type Actor = z.infer<typeof ActorSchema>;
 
 export const EventOutcomeSchema = z.enum(['success', 'denied', 'failure']);
 
-/** A minimal identity event; the audit issue turns the log of these into a Merkle tree. */
+/** The person on whose behalf an agent acts, as named by the issuer that vouched for them. */
+export const ChainPersonSchema = z.object({ sub: z.string().max(255), iss: z.string().max(2048) }).strict();
+
+/** What decided a call: the effect, the policies behind it and the policy set's revision. */
+export const ChainDecisionSchema = z
+  .object({
+    effect: z.enum(['allow', 'deny', 'held', 'error']),
+    policies: z.array(z.string().max(255)).max(100),
+    revision: z.string().max(255).optional(),
+    errors: z.array(z.string().max(2000)).max(20).optional(),
+  })
+  .strict();
+
+/**
+ * The attribution chain of an entry (DESIGN.md "Audit log"): person on whose behalf →
+ * approvals → agent (and the key it proved) → task → tool or endpoint → decision → digests of
+ * what went out and what came back. Each link is present when the event has it.
+ */
+export const ChainSchema = z
+  .object({
+    person: ChainPersonSchema.optional(),
+    approvals: z.array(z.string().max(255)).max(20).optional(),
+    agent: z.string().max(255).optional(),
+    agentKey: z.string().max(255).optional(),
+    task: z.string().max(255).optional(),
+    tool: z.string().max(300).optional(),
+    decision: ChainDecisionSchema.optional(),
+    argsDigest: z.string().max(255).optional(),
+    resultDigest: z.string().max(255).optional(),
+  })
+  .strict();
+export type Chain = z.infer<typeof ChainSchema>;
+
+/** An event as its recorder hands it over, before it has a place in the log. */
 export const EventInputSchema = z.object({
   type: z.string().regex(/^[a-z][a-z_]*(\.[a-z_]+)+$/),
   outcome: EventOutcomeSchema,
+  /** The stable error code (errors/registry.ts) of a denial or failure. */
+  code: z.string().regex(/^[A-Z][A-Z0-9_]*$/).optional(),
   actor: ActorSchema,
   subject: z.string().max(255).nullable(),
+  chain: ChainSchema.optional(),
   data: z.record(z.string(), z.unknown()),
 });
 export type EventInput = z.infer<typeof EventInputSchema>;
 
+/** An entry of the audit log: the input with its place (`seq`, from 0 without gaps) and time. */
 export const EventRecordSchema = EventInputSchema.extend({
   seq: z.number().int().nonnegative(),
   time: z.number().int(),
 });
 export type EventRecord = z.infer<typeof EventRecordSchema>;
+
+/**
+ * One stored row of the audit log. `entry` is the RFC 8785 canonical JSON of the entry (format
+ * version 1, `{v:1, seq, time, type, outcome, code?, actor, subject, chain?, data}`) — exactly
+ * the bytes hashed into the Merkle leaf; `leaf` is that hash as recorded at append time. The
+ * other columns repeat fields of the entry so that searches can use indexes; verification
+ * checks that they agree with it.
+ */
+export interface AuditRow {
+  readonly seq: number;
+  readonly time: number;
+  readonly type: string;
+  readonly outcome: string;
+  readonly agent: string | null;
+  readonly task: string | null;
+  readonly person: string | null;
+  readonly tool: string | null;
+  readonly entry: string;
+  readonly leaf: Buffer;
+}
+
+/** Which entries a search wants; all conditions must hold. Times are inclusive bounds in ms. */
+export interface AuditFilter {
+  afterSeq?: number;
+  beforeSeq?: number;
+  /** A type, or every type under a prefix when it ends in `.*` (`tool.*`). */
+  type?: string;
+  outcome?: string;
+  agent?: string;
+  task?: string;
+  person?: string;
+  tool?: string;
+  subject?: string;
+  since?: number;
+  until?: number;
+  limit?: number;
+}
+
+/** A stored hash of a complete aligned subtree of the audit Merkle tree (2^level leaves). */
+export interface AuditNode {
+  readonly level: number;
+  readonly index: number;
+  readonly hash: Buffer;
+}
+
+/** A signed checkpoint (C2SP tlog-checkpoint) as stored: the note is what was signed. */
+export interface StoredCheckpoint {
+  readonly size: number;
+  readonly root: Buffer;
+  readonly time: number;
+  readonly note: string;
+}

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import type { Actor } from '../domain/index.js';
 import type { ErrorCode } from '../errors/registry.js';
 import { WardenError } from '../errors/warden-error.js';
-import { StoreEventLog } from '../events/event-log.js';
+import { AuditLog } from '../audit/audit-log.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { ManualClock } from '../util/clock.js';
 import { masterKeyFrom, type MasterKey } from './master-key.js';
@@ -47,7 +47,7 @@ describe('SecretService', () => {
   let path: string;
   let store: SqliteStore;
   let clock: ManualClock;
-  let events: StoreEventLog;
+  let events: AuditLog;
   let key: MasterKey;
   const service = (opts: SecretServiceOptions = {}, k: MasterKey = key) => new SecretService(store, events, k, clock, opts);
 
@@ -57,7 +57,7 @@ describe('SecretService', () => {
     store = new SqliteStore(path);
     await store.migrate();
     clock = new ManualClock(T0);
-    events = new StoreEventLog(store, clock);
+    events = new AuditLog(store, clock);
     key = masterKeyFrom(randomBytes(32), 'created');
   });
   afterEach(async () => {

@@ -14,6 +14,9 @@ import {
   ToolPinSchema,
   type Agent,
   type AgentKey,
+  type AuditNode,
+  type AuditRow,
+  type StoredCheckpoint,
   type ApiKeyRecord,
   type EventRecord,
   type Person,
@@ -123,6 +126,7 @@ export const toSigningKey = (r: Row): SigningKeyRecord =>
     'signing_keys',
   );
 
+/** Rows of the superseded `events` table, read once to import them into the audit log. */
 export const toEvent = (r: Row): EventRecord =>
   parseRow(
     EventRecordSchema,
@@ -192,4 +196,65 @@ export function sealWith(seal: (version: number) => SealedSecret, version: numbe
   // Both drivers bind a Buffer as a blob; a plain Uint8Array is not accepted by every one.
   const { ciphertext, nonce, keyId } = result.data;
   return { ciphertext: Buffer.from(ciphertext), nonce: Buffer.from(nonce), keyId };
+}
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
+const isText = (v: unknown): v is string => typeof v === 'string';
+const isNullableText = (v: unknown): v is string | null => v === null || typeof v === 'string';
+const isHash = (v: unknown): v is Buffer => Buffer.isBuffer(v) && v.length === 32;
+
+/** Numbers may arrive as strings (PostgreSQL BIGINT); anything else fails the row. */
+function int(v: unknown): unknown {
+  return typeof v === 'string' && /^-?\d{1,16}$/.test(v) ? Number(v) : typeof v === 'bigint' ? Number(v) : v;
+}
+
+function badRow(table: string): WardenError {
+  return new WardenError('INTERNAL', { reason: 'stored row does not parse', table });
+}
+
+export function toAuditRow(r: Row): AuditRow {
+  const row = {
+    seq: int(r.seq),
+    time: int(r.time),
+    type: r.type,
+    outcome: r.outcome,
+    agent: r.agent,
+    task: r.task,
+    person: r.person,
+    tool: r.tool,
+    entry: r.entry,
+    leaf: r.leaf,
+  };
+  if (
+    !isInt(row.seq) || !isInt(row.time) || !isText(row.type) || !isText(row.outcome) || !isNullableText(row.agent) ||
+    !isNullableText(row.task) || !isNullableText(row.person) || !isNullableText(row.tool) || !isText(row.entry) || !isHash(row.leaf)
+  ) {
+    throw badRow('audit_log');
+  }
+  return row as AuditRow;
+}
+
+/** The event an audit row records, read from its canonical entry (not from the search columns). */
+export function toEventFromAudit(r: AuditRow): EventRecord {
+  let entry: unknown;
+  try {
+    entry = JSON.parse(r.entry);
+  } catch {
+    throw badRow('audit_log');
+  }
+  if (typeof entry !== 'object' || entry === null) throw badRow('audit_log');
+  const { v: _version, ...event } = entry as Record<string, unknown>;
+  return parseRow(EventRecordSchema, event, 'audit_log');
+}
+
+export function toAuditNode(r: Row): AuditNode {
+  const node = { level: int(r.level), index: int(r.idx), hash: r.hash };
+  if (!isInt(node.level) || !isInt(node.index) || !isHash(node.hash)) throw badRow('audit_nodes');
+  return node as AuditNode;
+}
+
+export function toCheckpoint(r: Row): StoredCheckpoint {
+  const cp = { size: int(r.size), time: int(r.time), root: r.root, note: r.note };
+  if (!isInt(cp.size) || !isInt(cp.time) || !isHash(cp.root) || !isText(cp.note)) throw badRow('audit_checkpoints');
+  return cp as StoredCheckpoint;
 }

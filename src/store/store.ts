@@ -9,8 +9,11 @@ import type {
   ApprovalDecision,
   ApprovalId,
   ApprovalStatus,
-  EventInput,
+  AuditFilter,
+  AuditNode,
+  AuditRow,
   EventRecord,
+  StoredCheckpoint,
   Person,
   PersonId,
   Revocation,
@@ -113,10 +116,44 @@ export interface Store {
   listSigningKeys(): Promise<SigningKeyRecord[]>;
   retireSigningKey(kid: string, at: number, verifyUntil: number): Promise<void>;
 
-  // Identity events ------------------------------------------------------------------------
-  /** Appends one event; resolves to its sequence number (0, 1, 2, … without gaps). */
-  appendEvent(event: EventInput, time: number): Promise<EventRecord>;
-  listEvents(filter?: { afterSeq?: number; type?: string; subject?: string; limit?: number }): Promise<EventRecord[]>;
+  // Audit log --------------------------------------------------------------------------------
+  // The rows of the Merkle-tree audit log (audit/). The store keeps rows; hashing, trees and
+  // signatures live in audit/ and reach the store only as bytes.
+
+  /**
+   * Appends `drafts` as consecutive entries after the last one, in ONE transaction, and resolves
+   * once it is committed. `seal` builds each row at its sequence number (0, 1, 2, … without
+   * gaps, across replicas) and MUST be pure: it may run again if the transaction is retried.
+   */
+  appendAudit<D>(drafts: readonly D[], seal: (draft: D, seq: number) => AuditRow): Promise<AuditRow[]>;
+  /**
+   * Once, at start-up: appends the rows of the superseded `events` table that the log does not
+   * hold yet (by seq), sealed with `seal`. Atomic; resolves to how many it appended.
+   */
+  importLegacyEvents(seal: (event: EventRecord) => AuditRow): Promise<number>;
+  /** Entries matching `filter`, in `seq` order (at most `limit`, default 100, at most 10,000). */
+  searchAudit(filter: AuditFilter): Promise<AuditRow[]>;
+  /** Entries parsed back into events, in `seq` order; rejects with INTERNAL on a row that does not parse. */
+  listEvents(filter?: AuditFilter): Promise<EventRecord[]>;
+  /** Rows with `from <= seq < to`, in `seq` order; archived or missing rows are simply absent. */
+  auditRange(from: number, to: number): Promise<AuditRow[]>;
+  /** `size`: one past the last seq (0 when empty); `archivedBelow`: the retention mark. */
+  auditState(): Promise<{ size: number; archivedBelow: number }>;
+  /** Stores subtree hashes; a node already stored is kept as it is. */
+  putAuditNodes(nodes: readonly AuditNode[]): Promise<void>;
+  /** Stored nodes of `level` with `from <= index < to`, by index; missing ones are absent. */
+  getAuditNodes(level: number, from: number, to: number): Promise<AuditNode[]>;
+  /** Stores a checkpoint; one already stored at that size is kept as it is. */
+  insertCheckpoint(checkpoint: StoredCheckpoint): Promise<void>;
+  /** Checkpoints by size, ascending, with `size >= fromSize` (at most `limit`, default 1,000). */
+  listCheckpoints(filter?: { fromSize?: number; limit?: number }): Promise<StoredCheckpoint[]>;
+  latestCheckpoint(): Promise<StoredCheckpoint | null>;
+  /**
+   * Retention: stores `nodes` (the subtrees that stand for the entries below `below`), raises
+   * the archive mark to `below` and deletes those entries, atomically. The caller has checked
+   * that a signed checkpoint covers them and that they are exported.
+   */
+  archiveAudit(below: number, nodes: readonly AuditNode[]): Promise<number>;
 
   // Approvals (held calls) ---------------------------------------------------------------
   // An approval is *open* while it is pending, or approved and not yet consumed, and not

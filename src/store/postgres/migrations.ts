@@ -213,4 +213,82 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
       );
     `,
   },
+  {
+    version: 5,
+    name: 'audit: Merkle log, tree nodes, checkpoints',
+    sql: `
+      -- The audit log (DESIGN.md "Audit log"). entry is the canonical JSON that was hashed into
+      -- leaf (TEXT, not JSONB: the exact bytes matter); the other columns repeat fields of it
+      -- for indexed search, and verification checks that they agree. It supersedes events,
+      -- whose rows are imported once at start-up.
+      CREATE TABLE audit_log (
+        seq BIGINT PRIMARY KEY,
+        time BIGINT NOT NULL,
+        type TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        agent TEXT,
+        task TEXT,
+        person TEXT,
+        tool TEXT,
+        entry TEXT NOT NULL,
+        leaf BYTEA NOT NULL CHECK (octet_length(leaf) = 32)
+      );
+      CREATE INDEX audit_log_time ON audit_log(time);
+      CREATE INDEX audit_log_type ON audit_log(type, seq);
+      CREATE INDEX audit_log_agent ON audit_log(agent, seq) WHERE agent IS NOT NULL;
+      CREATE INDEX audit_log_task ON audit_log(task, seq) WHERE task IS NOT NULL;
+      CREATE INDEX audit_log_person ON audit_log(person, seq) WHERE person IS NOT NULL;
+      CREATE INDEX audit_log_tool ON audit_log(tool, seq) WHERE tool IS NOT NULL;
+
+      -- archived_below: entries under it have left the database with a checkpoint (retention).
+      CREATE TABLE audit_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        archived_below BIGINT NOT NULL DEFAULT 0
+      );
+      INSERT INTO audit_state (id, archived_below) VALUES (1, 0);
+
+      -- Append-only: no edits ever; deletions only below the archive mark, which only grows.
+      CREATE FUNCTION warden_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF TG_OP = 'DELETE' THEN
+            IF OLD.seq < (SELECT archived_below FROM audit_state WHERE id = 1) THEN
+              RETURN OLD;
+            END IF;
+          END IF;
+          RAISE EXCEPTION 'audit entries are append-only';
+        END
+      $$;
+      CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+        FOR EACH ROW EXECUTE FUNCTION warden_audit_append_only();
+      CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+        FOR EACH STATEMENT EXECUTE FUNCTION warden_audit_append_only();
+      CREATE FUNCTION warden_audit_mark_grows() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF NEW.archived_below < OLD.archived_below THEN
+            RAISE EXCEPTION 'the archive mark only grows';
+          END IF;
+          RETURN NEW;
+        END
+      $$;
+      CREATE TRIGGER audit_state_grows BEFORE UPDATE ON audit_state
+        FOR EACH ROW EXECUTE FUNCTION warden_audit_mark_grows();
+
+      -- Hashes of complete aligned subtrees (2^level leaves at idx): tiles every 8 levels, and
+      -- the subtrees that stand for archived entries. Derived data: verify never trusts it.
+      CREATE TABLE audit_nodes (
+        level INTEGER NOT NULL,
+        idx BIGINT NOT NULL,
+        hash BYTEA NOT NULL CHECK (octet_length(hash) = 32),
+        PRIMARY KEY (level, idx)
+      );
+
+      -- Signed checkpoints (C2SP tlog-checkpoint signed notes), one per tree size.
+      CREATE TABLE audit_checkpoints (
+        size BIGINT PRIMARY KEY,
+        time BIGINT NOT NULL,
+        root BYTEA NOT NULL CHECK (octet_length(root) = 32),
+        note TEXT NOT NULL
+      );
+    `,
+  },
 ];

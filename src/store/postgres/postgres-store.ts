@@ -17,8 +17,11 @@ import {
   type ApprovalDecision,
   type ApprovalId,
   type ApprovalStatus,
-  type EventInput,
+  type AuditFilter,
+  type AuditNode,
+  type AuditRow,
   type EventRecord,
+  type StoredCheckpoint,
   type Person,
   type PersonId,
   type Revocation,
@@ -39,7 +42,11 @@ import {
   toAgent,
   toAgentKey,
   toApiKey,
+  toAuditNode,
+  toAuditRow,
+  toCheckpoint,
   toEvent,
+  toEventFromAudit,
   toPerson,
   toRevocation,
   toSecretVersion,
@@ -479,37 +486,123 @@ export class PostgresStore implements Store {
   }
 
   // Events -------------------------------------------------------------------------------
-  async appendEvent(e: EventInput, time: number): Promise<EventRecord> {
-    const seq = await this.transaction(async (c) => {
+  async appendAudit<D>(drafts: readonly D[], seal: (draft: D, seq: number) => AuditRow): Promise<AuditRow[]> {
+    return this.transaction(async (c) => {
       // EXCLUSIVE still lets readers in but queues every other appender, on any replica, until
       // commit; max+1 taken after the lock sees the previous commit, so numbers have no gaps
       // (a sequence would leave one behind on every rollback).
-      await c.query('LOCK TABLE events IN EXCLUSIVE MODE');
-      const res = await c.query<Row>(
-        `INSERT INTO events (seq, time, type, outcome, actor, subject, data)
-         SELECT coalesce(max(seq) + 1, 0), $1::bigint, $2::text, $3::text, $4::jsonb, $5::text, $6::jsonb FROM events
-         RETURNING seq`,
-        [time, e.type, e.outcome, json(e.actor), e.subject, json(e.data)],
-      );
-      return Number(res.rows[0]?.seq);
+      await c.query('LOCK TABLE audit_log IN EXCLUSIVE MODE');
+      let next = await this.auditSizeIn(c);
+      const rows = drafts.map((d) => seal(d, next++));
+      await insertAuditRows(c, rows);
+      return rows;
     });
-    return { type: e.type, outcome: e.outcome, actor: e.actor, subject: e.subject, data: e.data, seq, time };
   }
 
-  async listEvents(filter: { afterSeq?: number; type?: string; subject?: string; limit?: number } = {}): Promise<EventRecord[]> {
-    const params: unknown[] = [filter.afterSeq ?? -1];
-    const where = ['seq > $1'];
-    if (filter.type) {
-      params.push(filter.type);
-      where.push(`type = $${params.length}`);
+  async importLegacyEvents(seal: (event: EventRecord) => AuditRow): Promise<number> {
+    return this.transaction(async (c) => {
+      await c.query('LOCK TABLE audit_log IN EXCLUSIVE MODE');
+      const from = await this.auditSizeIn(c);
+      const legacy = (await c.query<Row>('SELECT * FROM events WHERE seq >= $1 ORDER BY seq', [from])).rows.map(toEvent);
+      for (let i = 0; i < legacy.length; i += 1000) await insertAuditRows(c, legacy.slice(i, i + 1000).map(seal));
+      return legacy.length;
+    });
+  }
+
+  private async auditSizeIn(c: PoolClient): Promise<number> {
+    const res = await c.query<Row>(
+      'SELECT (SELECT max(seq) FROM audit_log) AS last, (SELECT archived_below FROM audit_state WHERE id = 1) AS archived',
+    );
+    const r = res.rows[0];
+    return Math.max(r?.last === null || r?.last === undefined ? 0 : Number(r.last) + 1, Number(r?.archived ?? 0));
+  }
+
+  async searchAudit(filter: AuditFilter): Promise<AuditRow[]> {
+    const params: unknown[] = [];
+    const where: string[] = [];
+    const add = (sql: (p: string) => string, value: unknown) => {
+      params.push(value);
+      where.push(sql(`$${params.length}`));
+    };
+    if (filter.afterSeq !== undefined) add((p) => `seq > ${p}`, filter.afterSeq);
+    if (filter.beforeSeq !== undefined) add((p) => `seq < ${p}`, filter.beforeSeq);
+    // `tool.*`: every type under the prefix, matched by range so that the type index serves it.
+    if (filter.type?.endsWith('.*')) {
+      add((p) => `type > ${p}`, filter.type.slice(0, -1));
+      add((p) => `type < ${p}`, `${filter.type.slice(0, -2)}/`);
+    } else if (filter.type) add((p) => `type = ${p}`, filter.type);
+    if (filter.outcome) add((p) => `outcome = ${p}`, filter.outcome);
+    if (filter.agent) add((p) => `agent = ${p}`, filter.agent);
+    if (filter.task) add((p) => `task = ${p}`, filter.task);
+    if (filter.person) add((p) => `person = ${p}`, filter.person);
+    if (filter.tool) add((p) => `tool = ${p}`, filter.tool);
+    if (filter.subject) add((p) => `(entry::jsonb ->> 'subject') = ${p}`, filter.subject);
+    if (filter.since !== undefined) add((p) => `time >= ${p}`, filter.since);
+    if (filter.until !== undefined) add((p) => `time <= ${p}`, filter.until);
+    params.push(Math.min(Math.max(filter.limit ?? 100, 1), 10_000));
+    const sql = `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT $${params.length}`;
+    return (await this.query(sql, params)).map(toAuditRow);
+  }
+
+  async listEvents(filter: AuditFilter = {}): Promise<EventRecord[]> {
+    return (await this.searchAudit({ limit: 1000, ...filter })).map(toEventFromAudit);
+  }
+
+  async auditRange(from: number, to: number): Promise<AuditRow[]> {
+    return (await this.query('SELECT * FROM audit_log WHERE seq >= $1 AND seq < $2 ORDER BY seq', [from, to])).map(toAuditRow);
+  }
+
+  async auditState(): Promise<{ size: number; archivedBelow: number }> {
+    const client = await this.connect();
+    try {
+      const size = await this.auditSizeIn(client);
+      const res = await client.query<Row>('SELECT archived_below FROM audit_state WHERE id = 1');
+      return { size, archivedBelow: Number(res.rows[0]?.archived_below ?? 0) };
+    } catch (err) {
+      throw toStoreError(err);
+    } finally {
+      client.release();
     }
-    if (filter.subject) {
-      params.push(filter.subject);
-      where.push(`subject = $${params.length}`);
-    }
-    params.push(Math.min(Math.max(filter.limit ?? 1000, 1), 10_000));
-    const rows = await this.query(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT $${params.length}`, params);
-    return rows.map(toEvent);
+  }
+
+  async putAuditNodes(nodes: readonly AuditNode[]): Promise<void> {
+    if (nodes.length === 0) return;
+    await this.execute(
+      `INSERT INTO audit_nodes (level, idx, hash) SELECT * FROM unnest($1::int[], $2::bigint[], $3::bytea[]) ON CONFLICT DO NOTHING`,
+      [nodes.map((n) => n.level), nodes.map((n) => n.index), nodes.map((n) => n.hash)],
+    );
+  }
+
+  async getAuditNodes(level: number, from: number, to: number): Promise<AuditNode[]> {
+    return (await this.query('SELECT * FROM audit_nodes WHERE level = $1 AND idx >= $2 AND idx < $3 ORDER BY idx', [level, from, to])).map(toAuditNode);
+  }
+
+  async insertCheckpoint(cp: StoredCheckpoint): Promise<void> {
+    await this.execute('INSERT INTO audit_checkpoints (size, time, root, note) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [cp.size, cp.time, cp.root, cp.note]);
+  }
+
+  async listCheckpoints(filter: { fromSize?: number; limit?: number } = {}): Promise<StoredCheckpoint[]> {
+    const limit = Math.min(Math.max(filter.limit ?? 1000, 1), 100_000);
+    return (await this.query('SELECT * FROM audit_checkpoints WHERE size >= $1 ORDER BY size LIMIT $2', [filter.fromSize ?? 0, limit])).map(toCheckpoint);
+  }
+
+  async latestCheckpoint(): Promise<StoredCheckpoint | null> {
+    const rows = await this.query('SELECT * FROM audit_checkpoints ORDER BY size DESC LIMIT 1');
+    return rows[0] ? toCheckpoint(rows[0]) : null;
+  }
+
+  async archiveAudit(below: number, nodes: readonly AuditNode[]): Promise<number> {
+    return this.transaction(async (c) => {
+      await c.query('LOCK TABLE audit_log IN EXCLUSIVE MODE');
+      if (nodes.length > 0) {
+        await c.query(
+          `INSERT INTO audit_nodes (level, idx, hash) SELECT * FROM unnest($1::int[], $2::bigint[], $3::bytea[]) ON CONFLICT DO NOTHING`,
+          [nodes.map((n) => n.level), nodes.map((n) => n.index), nodes.map((n) => n.hash)],
+        );
+      }
+      await c.query('UPDATE audit_state SET archived_below = greatest(archived_below, $1) WHERE id = 1', [below]);
+      return (await c.query('DELETE FROM audit_log WHERE seq < $1', [below])).rowCount ?? 0;
+    });
   }
 
   // Approvals ----------------------------------------------------------------------------
@@ -832,4 +925,25 @@ class NotificationListener {
     this.client = undefined;
     await client?.end().catch(() => {});
   }
+}
+
+/** One multi-row INSERT of audit rows (arrays unnested server-side). */
+async function insertAuditRows(c: PoolClient, rows: readonly AuditRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await c.query(
+    `INSERT INTO audit_log (seq, time, type, outcome, agent, task, person, tool, entry, leaf)
+     SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bytea[])`,
+    [
+      rows.map((r) => r.seq),
+      rows.map((r) => r.time),
+      rows.map((r) => r.type),
+      rows.map((r) => r.outcome),
+      rows.map((r) => r.agent),
+      rows.map((r) => r.task),
+      rows.map((r) => r.person),
+      rows.map((r) => r.tool),
+      rows.map((r) => r.entry),
+      rows.map((r) => r.leaf),
+    ],
+  );
 }

@@ -200,4 +200,65 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       ) STRICT;
     `,
   },
+  {
+    version: 5,
+    name: 'audit: Merkle log, tree nodes, checkpoints',
+    sql: `
+      -- The audit log (DESIGN.md "Audit log"). entry is the canonical JSON that was hashed into
+      -- leaf; the other columns repeat fields of it for indexed search, and verification checks
+      -- that they agree. It supersedes events, whose rows are imported once at start-up.
+      CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY,
+        time INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        agent TEXT,
+        task TEXT,
+        person TEXT,
+        tool TEXT,
+        entry TEXT NOT NULL,
+        leaf BLOB NOT NULL CHECK (length(leaf) = 32)
+      ) STRICT;
+      CREATE INDEX audit_log_time ON audit_log(time);
+      CREATE INDEX audit_log_type ON audit_log(type, seq);
+      CREATE INDEX audit_log_agent ON audit_log(agent, seq) WHERE agent IS NOT NULL;
+      CREATE INDEX audit_log_task ON audit_log(task, seq) WHERE task IS NOT NULL;
+      CREATE INDEX audit_log_person ON audit_log(person, seq) WHERE person IS NOT NULL;
+      CREATE INDEX audit_log_tool ON audit_log(tool, seq) WHERE tool IS NOT NULL;
+
+      -- archived_below: entries under it have left the database with a checkpoint (retention).
+      CREATE TABLE audit_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        archived_below INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+      INSERT INTO audit_state (id, archived_below) VALUES (1, 0);
+
+      -- Append-only: no edits ever; deletions only below the archive mark, which only grows.
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;
+      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        WHEN OLD.seq >= (SELECT archived_below FROM audit_state WHERE id = 1)
+        BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;
+      CREATE TRIGGER audit_state_grows BEFORE UPDATE ON audit_state
+        WHEN NEW.archived_below < OLD.archived_below
+        BEGIN SELECT RAISE(ABORT, 'the archive mark only grows'); END;
+
+      -- Hashes of complete aligned subtrees (2^level leaves at index): tiles every 8 levels,
+      -- and the subtrees that stand for archived entries. Derived data: verify never trusts it.
+      CREATE TABLE audit_nodes (
+        level INTEGER NOT NULL,
+        idx INTEGER NOT NULL,
+        hash BLOB NOT NULL CHECK (length(hash) = 32),
+        PRIMARY KEY (level, idx)
+      ) STRICT, WITHOUT ROWID;
+
+      -- Signed checkpoints (C2SP tlog-checkpoint signed notes), one per tree size.
+      CREATE TABLE audit_checkpoints (
+        size INTEGER PRIMARY KEY,
+        time INTEGER NOT NULL,
+        root BLOB NOT NULL CHECK (length(root) = 32),
+        note TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];

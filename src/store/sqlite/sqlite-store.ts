@@ -17,8 +17,11 @@ import {
   type ApprovalDecision,
   type ApprovalId,
   type ApprovalStatus,
-  type EventInput,
+  type AuditFilter,
+  type AuditNode,
+  type AuditRow,
   type EventRecord,
+  type StoredCheckpoint,
   type Person,
   type PersonId,
   type Revocation,
@@ -39,7 +42,11 @@ import {
   toAgent,
   toAgentKey,
   toApiKey,
+  toAuditNode,
+  toAuditRow,
+  toCheckpoint,
   toEvent,
+  toEventFromAudit,
   toPerson,
   toRevocation,
   toSecretVersion,
@@ -404,32 +411,136 @@ export class SqliteStore implements Store {
   }
 
   // Events -------------------------------------------------------------------------------
-  appendEvent(e: EventInput, time: number): Promise<EventRecord> {
+  appendAudit<D>(drafts: readonly D[], seal: (draft: D, seq: number) => AuditRow): Promise<AuditRow[]> {
+    return this.run(() =>
+      // IMMEDIATE takes the write lock first, so max(seq) cannot move under us.
+      this.db.transaction(() => {
+        let next = this.auditSize();
+        const rows = drafts.map((d) => seal(d, next++));
+        const insert = this.sql(
+          `INSERT INTO audit_log (seq, time, type, outcome, agent, task, person, tool, entry, leaf)
+           VALUES (@seq, @time, @type, @outcome, @agent, @task, @person, @tool, @entry, @leaf)`,
+        );
+        for (const row of rows) insert.run(row);
+        return rows;
+      }).immediate(),
+    );
+  }
+
+  importLegacyEvents(seal: (event: EventRecord) => AuditRow): Promise<number> {
+    return this.run(() =>
+      this.db.transaction(() => {
+        const from = this.auditSize();
+        const legacy = (this.sql('SELECT * FROM events WHERE seq >= ? ORDER BY seq').all(from) as Row[]).map(toEvent);
+        const insert = this.sql(
+          `INSERT INTO audit_log (seq, time, type, outcome, agent, task, person, tool, entry, leaf)
+           VALUES (@seq, @time, @type, @outcome, @agent, @task, @person, @tool, @entry, @leaf)`,
+        );
+        for (const e of legacy) insert.run(seal(e));
+        return legacy.length;
+      }).immediate(),
+    );
+  }
+
+  private auditSize(): number {
+    const row = this.sql('SELECT max(seq) AS last FROM audit_log').get() as Row;
+    const archived = this.sql('SELECT archived_below FROM audit_state WHERE id = 1').get() as Row | undefined;
+    return Math.max(row.last === null ? 0 : Number(row.last) + 1, Number(archived?.archived_below ?? 0));
+  }
+
+  private auditWhere(filter: AuditFilter): { where: string; args: unknown[] } {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const add = (sql: string, value: unknown) => {
+      where.push(sql);
+      args.push(value);
+    };
+    if (filter.afterSeq !== undefined) add('seq > ?', filter.afterSeq);
+    if (filter.beforeSeq !== undefined) add('seq < ?', filter.beforeSeq);
+    // `tool.*`: every type under the prefix, matched by range so that the type index serves it.
+    if (filter.type?.endsWith('.*')) {
+      add('type > ?', filter.type.slice(0, -1));
+      add('type < ?', `${filter.type.slice(0, -2)}/`);
+    } else if (filter.type) add('type = ?', filter.type);
+    if (filter.outcome) add('outcome = ?', filter.outcome);
+    if (filter.agent) add('agent = ?', filter.agent);
+    if (filter.task) add('task = ?', filter.task);
+    if (filter.person) add('person = ?', filter.person);
+    if (filter.tool) add('tool = ?', filter.tool);
+    if (filter.subject) add("json_extract(entry, '$.subject') = ?", filter.subject);
+    if (filter.since !== undefined) add('time >= ?', filter.since);
+    if (filter.until !== undefined) add('time <= ?', filter.until);
+    return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', args };
+  }
+
+  searchAudit(filter: AuditFilter): Promise<AuditRow[]> {
     return this.run(() => {
-      const row = this.sql(
-          `INSERT INTO events (seq, time, type, outcome, actor, subject, data)
-           VALUES ((SELECT coalesce(max(seq) + 1, 0) FROM events), ?, ?, ?, ?, ?, ?) RETURNING seq`,
-        )
-        .get(time, e.type, e.outcome, JSON.stringify(e.actor), e.subject, JSON.stringify(e.data)) as Row;
-      return { ...e, seq: Number(row.seq), time };
+      const { where, args } = this.auditWhere(filter);
+      const limit = Math.min(Math.max(filter.limit ?? 100, 1), 10_000);
+      return (this.sql(`SELECT * FROM audit_log ${where} ORDER BY seq LIMIT ?`).all(...args, limit) as Row[]).map(toAuditRow);
     });
   }
 
-  listEvents(filter: { afterSeq?: number; type?: string; subject?: string; limit?: number } = {}): Promise<EventRecord[]> {
+  async listEvents(filter: AuditFilter = {}): Promise<EventRecord[]> {
+    return (await this.searchAudit({ limit: 1000, ...filter })).map(toEventFromAudit);
+  }
+
+  auditRange(from: number, to: number): Promise<AuditRow[]> {
+    return this.run(() => (this.sql('SELECT * FROM audit_log WHERE seq >= ? AND seq < ? ORDER BY seq').all(from, to) as Row[]).map(toAuditRow));
+  }
+
+  auditState(): Promise<{ size: number; archivedBelow: number }> {
     return this.run(() => {
-      const where = ['seq > ?'];
-      const args: unknown[] = [filter.afterSeq ?? -1];
-      if (filter.type) {
-        where.push('type = ?');
-        args.push(filter.type);
-      }
-      if (filter.subject) {
-        where.push('subject = ?');
-        args.push(filter.subject);
-      }
-      args.push(Math.min(Math.max(filter.limit ?? 1000, 1), 10_000));
-      return (this.sql(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...args) as Row[]).map(toEvent);
+      const archived = this.sql('SELECT archived_below FROM audit_state WHERE id = 1').get() as Row | undefined;
+      return { size: this.auditSize(), archivedBelow: Number(archived?.archived_below ?? 0) };
     });
+  }
+
+  putAuditNodes(nodes: readonly AuditNode[]): Promise<void> {
+    return this.run(() => {
+      const insert = this.sql('INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
+      this.db.transaction(() => {
+        for (const n of nodes) insert.run(n.level, n.index, n.hash);
+      })();
+    });
+  }
+
+  getAuditNodes(level: number, from: number, to: number): Promise<AuditNode[]> {
+    return this.run(() =>
+      (this.sql('SELECT * FROM audit_nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx').all(level, from, to) as Row[]).map(toAuditNode),
+    );
+  }
+
+  insertCheckpoint(cp: StoredCheckpoint): Promise<void> {
+    return this.run(() => {
+      this.sql('INSERT INTO audit_checkpoints (size, time, root, note) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING').run(cp.size, cp.time, cp.root, cp.note);
+    });
+  }
+
+  listCheckpoints(filter: { fromSize?: number; limit?: number } = {}): Promise<StoredCheckpoint[]> {
+    return this.run(() =>
+      (this.sql('SELECT * FROM audit_checkpoints WHERE size >= ? ORDER BY size LIMIT ?').all(filter.fromSize ?? 0, Math.min(Math.max(filter.limit ?? 1000, 1), 100_000)) as Row[]).map(
+        toCheckpoint,
+      ),
+    );
+  }
+
+  latestCheckpoint(): Promise<StoredCheckpoint | null> {
+    return this.run(() => {
+      const row = this.sql('SELECT * FROM audit_checkpoints ORDER BY size DESC LIMIT 1').get() as Row | undefined;
+      return row ? toCheckpoint(row) : null;
+    });
+  }
+
+  archiveAudit(below: number, nodes: readonly AuditNode[]): Promise<number> {
+    return this.run(() =>
+      this.db.transaction(() => {
+        const insert = this.sql('INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
+        for (const n of nodes) insert.run(n.level, n.index, n.hash);
+        this.sql('UPDATE audit_state SET archived_below = max(archived_below, ?) WHERE id = 1').run(below);
+        return this.sql('DELETE FROM audit_log WHERE seq < ?').run(below).changes;
+      }).immediate(),
+    );
   }
 
   // Approvals ----------------------------------------------------------------------------
