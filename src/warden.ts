@@ -81,10 +81,10 @@ export class PolicyLoadError extends Error {
 }
 
 /** Opens the store the options name: PostgreSQL for a `postgres://` URL, else SQLite. */
-export function openStore(dataDir: string, databaseUrl: string | undefined): Store {
+export function openStore(dataDir: string, databaseUrl: string | undefined, opts: { durability?: 'process' | 'fsync' } = {}): Store {
   if (databaseUrl && /^postgres(ql)?:\/\//.test(databaseUrl)) return new PostgresStore(databaseUrl);
   if (databaseUrl && !databaseUrl.startsWith('sqlite:')) throw new TypeError('database URL must be postgres://… or sqlite:<path>');
-  return new SqliteStore(databaseUrl ? databaseUrl.slice('sqlite:'.length) : join(dataDir, 'warden.db'));
+  return new SqliteStore(databaseUrl ? databaseUrl.slice('sqlite:'.length) : join(dataDir, 'warden.db'), opts);
 }
 
 /**
@@ -104,7 +104,7 @@ export async function initialize(opts: WardenOptions): Promise<Initialized> {
   await ensurePolicyDir(join(opts.dataDir, config.policy.dir));
   // Before the store opens: a bad key must stop start-up before anything else happens.
   const masterKey = await loadMasterKey({ envValue: opts.masterKey, file: resolve(opts.dataDir, config.secrets.masterKeyFile) });
-  const store = openStore(opts.dataDir, opts.databaseUrl ?? config.database.url);
+  const store = openStore(opts.dataDir, opts.databaseUrl ?? config.database.url, { durability: config.audit.durability });
   try {
     await store.migrate();
     await importLegacyEvents(store);

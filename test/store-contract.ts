@@ -1067,6 +1067,16 @@ export function storeContract<H extends StoreHandle>(name: string, makeStore: ()
         assert.deepEqual(await store().getAuditNodes(0, 0, 5), []);
       });
 
+      it('moves an export cursor only from where it is', async () => {
+        assert.equal(await store().getAuditCursor('otlp'), 0);
+        assert.equal(await store().advanceAuditCursor('otlp', 0, 5, T0), true);
+        assert.equal(await store().advanceAuditCursor('otlp', 0, 7, T0), false);
+        assert.equal(await store().getAuditCursor('otlp'), 5);
+        assert.equal(await store().advanceAuditCursor('otlp', 5, 9, T0 + 1), true);
+        assert.equal(await store().getAuditCursor('otlp'), 9);
+        assert.equal(await store().getAuditCursor('ocsf'), 0);
+      });
+
       it('stores one checkpoint per size and lists them by size', async () => {
         const cp = (size: number, b: number) => ({ size, time: T0 + size, root: Buffer.alloc(32, b), note: `note ${size}\n` });
         assert.equal(await store().latestCheckpoint(), null);

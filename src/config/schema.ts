@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AUDIT_DEFAULTS, AuditConfigSchema } from './audit-config.js';
 import { HttpUpstreamsSchema } from '../egress/upstream-config.js';
 import { McpUpstreamsSchema } from '../mcp-gateway/upstreams/upstream-config.js';
 import { ScanningConfigSchema } from '../scanning/scanning-config.js';
@@ -161,6 +162,8 @@ export const ConfigFileSchema = z
       })
       .strict()
       .default({ masterKeyFile: 'keys/master.key' }),
+    /** The tamper-evident audit log (docs/audit.md). */
+    audit: AuditConfigSchema.default(AUDIT_DEFAULTS),
   })
   .strict();
 export type ConfigFile = z.infer<typeof ConfigFileSchema>;

@@ -154,6 +154,13 @@ export interface Store {
    * that a signed checkpoint covers them and that they are exported.
    */
   archiveAudit(below: number, nodes: readonly AuditNode[]): Promise<number>;
+  /** The next seq exporter `name` will send (0 when it never sent anything). */
+  getAuditCursor(name: string): Promise<number>;
+  /**
+   * Moves exporter `name` from `from` to `to`, only if it is still at `from` (so that of two
+   * replicas shipping the same batch, one wins); resolves to whether it moved.
+   */
+  advanceAuditCursor(name: string, from: number, to: number, at: number): Promise<boolean>;
 
   // Approvals (held calls) ---------------------------------------------------------------
   // An approval is *open* while it is pending, or approved and not yet consumed, and not

@@ -282,6 +282,13 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
         PRIMARY KEY (level, idx)
       );
 
+      -- How far each exporter (OTLP, OCSF) has shipped the log: the next seq to send.
+      CREATE TABLE audit_cursors (
+        name TEXT PRIMARY KEY,
+        next_seq BIGINT NOT NULL CHECK (next_seq >= 0),
+        updated_at BIGINT NOT NULL
+      );
+
       -- Signed checkpoints (C2SP tlog-checkpoint signed notes), one per tree size.
       CREATE TABLE audit_checkpoints (
         size BIGINT PRIMARY KEY,

@@ -605,6 +605,17 @@ export class PostgresStore implements Store {
     });
   }
 
+  async getAuditCursor(name: string): Promise<number> {
+    const rows = await this.query('SELECT next_seq FROM audit_cursors WHERE name = $1', [name]);
+    return rows[0] ? Number(rows[0].next_seq) : 0;
+  }
+
+  async advanceAuditCursor(name: string, from: number, to: number, at: number): Promise<boolean> {
+    const moved = await this.execute('UPDATE audit_cursors SET next_seq = $1, updated_at = $2 WHERE name = $3 AND next_seq = $4', [to, at, name, from]);
+    if (moved === 1 || from !== 0) return moved === 1;
+    return (await this.execute('INSERT INTO audit_cursors (name, next_seq, updated_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [name, to, at])) === 1;
+  }
+
   // Approvals ----------------------------------------------------------------------------
   async getOrInsertApproval(a: Approval, now: number): Promise<{ approval: Approval; created: boolean }> {
     assertNewApproval(a);

@@ -252,6 +252,13 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
         PRIMARY KEY (level, idx)
       ) STRICT, WITHOUT ROWID;
 
+      -- How far each exporter (OTLP, OCSF) has shipped the log: the next seq to send.
+      CREATE TABLE audit_cursors (
+        name TEXT PRIMARY KEY,
+        next_seq INTEGER NOT NULL CHECK (next_seq >= 0),
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+
       -- Signed checkpoints (C2SP tlog-checkpoint signed notes), one per tree size.
       CREATE TABLE audit_checkpoints (
         size INTEGER PRIMARY KEY,

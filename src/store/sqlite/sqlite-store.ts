@@ -106,12 +106,15 @@ export class SqliteStore implements Store {
   private readonly db: Db;
   private readonly statements = new Map<string, Statement>();
 
-  constructor(path: string) {
+  /**
+   * `durability: 'process'` (NORMAL in WAL mode) survives a killed process; `'fsync'` (FULL)
+   * also survives power loss, at one fsync per commit.
+   */
+  constructor(path: string, opts: { durability?: 'process' | 'fsync' } = {}) {
     try {
       this.db = new Database(path);
       this.db.pragma('journal_mode = WAL');
-      // NORMAL in WAL mode survives a killed process; FULL would also survive power loss.
-      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma(opts.durability === 'fsync' ? 'synchronous = FULL' : 'synchronous = NORMAL');
       this.db.pragma('foreign_keys = ON');
       this.db.pragma('busy_timeout = 5000');
     } catch (cause) {
@@ -541,6 +544,21 @@ export class SqliteStore implements Store {
         return this.sql('DELETE FROM audit_log WHERE seq < ?').run(below).changes;
       }).immediate(),
     );
+  }
+
+  getAuditCursor(name: string): Promise<number> {
+    return this.run(() => {
+      const row = this.sql('SELECT next_seq FROM audit_cursors WHERE name = ?').get(name) as Row | undefined;
+      return row ? Number(row.next_seq) : 0;
+    });
+  }
+
+  advanceAuditCursor(name: string, from: number, to: number, at: number): Promise<boolean> {
+    return this.run(() => {
+      const moved = this.sql('UPDATE audit_cursors SET next_seq = ?, updated_at = ? WHERE name = ? AND next_seq = ?').run(to, at, name, from).changes;
+      if (moved === 1 || from !== 0) return moved === 1;
+      return this.sql('INSERT INTO audit_cursors (name, next_seq, updated_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(name, to, at).changes === 1;
+    });
   }
 
   // Approvals ----------------------------------------------------------------------------
