@@ -4,6 +4,7 @@ import {
   type Actor,
   type AgentId,
   type Approval,
+  type Chain,
   type ApprovalId,
   type ApprovalStatus,
   type OnBehalfOf,
@@ -138,6 +139,7 @@ export class ApprovalService {
         outcome: 'success',
         actor: { kind: 'agent', id: approval.agentId },
         subject: approval.id,
+        chain: approvalChain(approval),
         data: {
           agent: approval.agentId,
           task: approval.taskId,
@@ -202,6 +204,7 @@ export class ApprovalService {
         outcome: 'success',
         actor,
         subject: after.id,
+        chain: approvalChain(after),
         data: { decision, comment: comment ?? null, status: after.status, task: after.taskId, action: after.action, argsDigest: after.argsDigest },
       });
       if (outcome.resolved) await this.recordResolution(after, actor);
@@ -213,8 +216,10 @@ export class ApprovalService {
         await this.events.record({
           type: 'approval.decide',
           outcome: 'denied',
+          code: err.code,
           actor,
           subject: approval.id,
+          chain: approvalChain(approval),
           data: { decision, code: err.code, ...(err.details?.reason ? { reason: err.details.reason } : {}) },
         });
       }
@@ -253,6 +258,7 @@ export class ApprovalService {
       outcome: 'success',
       actor: { kind: 'agent', id: approval.agentId },
       subject: approval.id,
+      chain: approvalChain(approval),
       data: { task: approval.taskId, action: approval.action, argsDigest: approval.argsDigest, approvers: approversOf(approval), policies: approval.policies },
     });
     return approval;
@@ -328,6 +334,7 @@ export class ApprovalService {
       outcome: a.status === 'approved' ? 'success' : 'denied',
       actor,
       subject: a.id,
+      chain: approvalChain(a),
       data: {
         status: a.status,
         agent: a.agentId,
@@ -364,4 +371,9 @@ export class ApprovalService {
       signal?.addEventListener('abort', done, { once: true });
     });
   }
+}
+
+/** An approval's links in the attribution chain: the call it governs, by agent, task and digest. */
+function approvalChain(a: Approval): Chain {
+  return { approvals: [a.id], agent: a.agentId, task: a.taskId, tool: a.action, argsDigest: a.argsDigest };
 }

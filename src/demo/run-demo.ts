@@ -154,13 +154,17 @@ export async function runDemo(opts: { keep?: boolean; port?: number } = {}): Pro
 
     out(`\n6. The audit trail of task ${taskId}`);
     // The task's own entries, and those of the approvals of its calls.
-    const all = (await admin('GET', '/v1/events?limit=1000')).events as { seq: number; type: string; outcome: string; subject: string; actor: { kind: string; id: string }; data: Record<string, any> }[];
-    const events = all.filter((e) => e.subject === taskId || e.data.task === taskId);
+    const all = (await admin('GET', '/v1/events?limit=1000')).events as { seq: number; type: string; outcome: string; subject: string; code?: string; actor: { kind: string; id: string }; chain?: Record<string, any>; data: Record<string, any> }[];
+    const events = all.filter((e) => e.subject === taskId || e.chain?.task === taskId || e.data.task === taskId);
     for (const e of events) {
       const d = e.data;
-      const tool = d.tool ?? d.action;
+      const c = e.chain ?? {};
+      const tool = c.tool ?? d.tool ?? d.action;
+      const decision = c.decision?.effect ?? d.decision;
+      const policies: string[] = c.decision?.policies ?? d.policies ?? [];
+      const approval = c.approvals?.[0] ?? d.approval;
       const what = tool
-        ? `${tool}${d.decision ? ` decision=${d.decision}` : ''}${d.policies?.length ? ` policies=${d.policies.join(',')}` : ''}${d.code ? ` code=${d.code}` : ''}${d.approval ? ` approval=${d.approval}` : ''}${d.status ? ` status=${d.status}` : ''}${d.redactions?.length ? ` redactions=${d.redactions.length}` : ''}`
+        ? `${tool}${decision ? ` decision=${decision}` : ''}${policies.length ? ` policies=${policies.join(',')}` : ''}${e.code ?? d.code ? ` code=${e.code ?? d.code}` : ''}${approval && e.type !== 'approval.decide' ? ` approval=${approval}` : ''}${d.status ? ` status=${d.status}` : ''}${d.redactions?.length ? ` redactions=${d.redactions.length}` : ''}`
         : (d.purpose ?? d.reason ?? '');
       const by = e.actor.kind === 'person' ? ` by=${e.actor.id}` : '';
       out(`audit  │ #${String(e.seq).padStart(3)} ${e.type.padEnd(17)} ${e.outcome.padEnd(8)} ${String(what).slice(0, 110)}${by}`);

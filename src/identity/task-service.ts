@@ -10,6 +10,7 @@ import {
 } from '../domain/index.js';
 import { WardenError } from '../errors/warden-error.js';
 import type { EventLog } from '../events/event-log.js';
+import { decisionLink } from '../policy/decision-link.js';
 import type { RevocationSet } from '../revocation/revocation-set.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
@@ -86,6 +87,12 @@ export class TaskService {
         outcome: 'success',
         actor,
         subject: task.id,
+        chain: {
+          ...(task.onBehalfOf ? { person: { sub: task.onBehalfOf.sub, iss: task.onBehalfOf.iss } } : {}),
+          ...(approval ? { approvals: [approval] } : {}),
+          agent: agent.id,
+          task: task.id,
+        },
         data: {
           agent: agent.id,
           purpose: task.purpose,
@@ -102,8 +109,10 @@ export class TaskService {
         await this.events.record({
           type: 'task.deny',
           outcome: 'denied',
+          code: err.code,
           actor,
           subject: agent.id,
+          chain: { ...(req.onBehalfOf ? { person: { sub: req.onBehalfOf.sub, iss: req.onBehalfOf.iss } } : {}), agent: agent.id },
           data: { code: err.code, scope: [...req.scope], purpose: req.purpose },
         });
       }
@@ -131,6 +140,12 @@ export class TaskService {
       outcome: d.kind === 'allow' ? 'success' : d.kind === 'failed' ? 'failure' : 'denied',
       actor: { kind: 'agent', id: req.agent.id },
       subject: id,
+      chain: {
+        ...(req.onBehalfOf ? { person: { sub: req.onBehalfOf.sub, iss: req.onBehalfOf.iss } } : {}),
+        agent: req.agent.id,
+        task: id,
+        decision: decisionLink(d),
+      },
       data: {
         point: 'start_task',
         agent: req.agent.id,

@@ -1,4 +1,4 @@
-import type { Agent, Task } from '../domain/index.js';
+import type { Agent, Chain, Task } from '../domain/index.js';
 import { WardenError } from '../errors/warden-error.js';
 import type { EventLog } from '../events/event-log.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
@@ -8,6 +8,7 @@ import type { Store, TaskBudget } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import { authorizeCall, type AuthorizedCall, type ToolCall } from './stages/authorize.js';
 import { checkRevoked } from './stages/check-revoked.js';
+import { credentialChain } from './credential-chain.js';
 import { isVerified, type VerifiedCredential } from './verified-credential.js';
 
 /** What the inspect stage found and did; never the secret text itself. */
@@ -57,8 +58,16 @@ export interface PipelineDeps {
   readonly scanner: CallScanner;
   /** The approve stage (people, bound to the exact call); resolves to the approval used. */
   readonly approve: (call: AuthorizedCall, cred: VerifiedCredential, toolCall: ToolCall) => Promise<string | null>;
+  /** Which calls keep their arguments and results in the audit entries (config `audit.capture`). */
+  readonly capture?: PayloadCapture;
   /** Agent and task as the pipeline decides on them (cached briefly by the caller). */
   readonly load: (cred: VerifiedCredential) => Promise<{ agent: Agent; task: Task }>;
+}
+
+/** Payload capture for the audit log: what is kept is already redacted, and clipped. */
+export interface PayloadCapture {
+  wants(tool: string): boolean;
+  clip(value: unknown): unknown;
 }
 
 /** A call as a front door hands it to the pipeline. */
@@ -75,8 +84,17 @@ export interface PipelineCall extends ToolCall {
  * Records a call refused before anything was forwarded (`tool.deny`, with what the front door
  * knows of the call and the error's code) and throws the error.
  */
-export async function refuseCall(events: EventLog, cred: VerifiedCredential, data: Record<string, unknown>, err: WardenError): Promise<never> {
-  await events.record({ type: 'tool.deny', outcome: 'denied', actor: { kind: 'agent', id: cred.agentId }, subject: cred.taskId, data: { ...data, code: err.code } });
+export async function refuseCall(events: EventLog, cred: VerifiedCredential, data: Record<string, unknown> & { tool?: string }, err: WardenError): Promise<never> {
+  const { tool, ...rest } = data;
+  await events.record({
+    type: 'tool.deny',
+    outcome: 'denied',
+    code: err.code,
+    actor: { kind: 'agent', id: cred.agentId },
+    subject: cred.taskId,
+    chain: credentialChain(cred, typeof tool === 'string' ? tool : undefined),
+    data: rest,
+  });
   throw err;
 }
 
@@ -125,36 +143,40 @@ export async function runCall<R>(deps: PipelineDeps, cred: VerifiedCredential, c
 
   // record-intent: durable before anything leaves
   const d = authorized.decision;
+  const chain: Chain = {
+    ...credentialChain(cred, call.tool),
+    // The task's record of the person, not the token's claim (they agree; the task is authority).
+    ...(task.onBehalfOf ? { person: { sub: task.onBehalfOf.sub, iss: task.onBehalfOf.iss } } : {}),
+    ...(approval ? { approvals: [approval] } : {}),
+  };
   const intent = await deps.events.record({
     type: 'tool.call',
     outcome: 'success',
     actor,
     subject: task.id,
+    chain: {
+      ...chain,
+      decision: { effect: 'allow', policies: [...d.policies], revision: d.revision },
+      argsDigest: authorized.argsDigest,
+    },
     data: {
       via: call.via,
-      tool: call.tool,
-      agent: agent.id,
-      task: task.id,
-      person: task.onBehalfOf ? { sub: task.onBehalfOf.sub, iss: task.onBehalfOf.iss } : null,
-      argsDigest: authorized.argsDigest,
       bytesOut: call.bytesOut,
-      decision: d.kind,
-      policies: d.policies,
-      revision: d.revision,
-      approval,
       ...(argFindings.length > 0 ? { argumentRedactions: argFindings.map((f) => ({ ...f })) } : {}),
       ...(call.meta ? { request: call.meta } : {}),
+      ...(deps.capture?.wants(call.tool) ? { args: deps.capture.clip(args) } : {}),
     },
   });
 
   // forward (credentials are injected by the forwarder), inspect, record-outcome
+  const outcome = (o: Outcome): Promise<unknown> => recordOutcome(deps, actor, chain, intent.seq, call, o);
   const started = performance.now();
   let result: R;
   try {
     result = await fwd.forward(args, signal ?? new AbortController().signal);
   } catch (err) {
     const we = err instanceof WardenError ? err : new WardenError('INTERNAL', undefined, { cause: err });
-    await recordOutcome(deps, actor, task.id, intent.seq, call, { outcome: 'failure', code: we.code, latencyMs: performance.now() - started });
+    await outcome({ outcome: 'failure', code: we.code, latencyMs: performance.now() - started });
     throw we;
   }
   const latencyMs = performance.now() - started;
@@ -165,34 +187,40 @@ export async function runCall<R>(deps: PipelineDeps, cred: VerifiedCredential, c
     inspected = fwd.inspect(result);
   } catch (err) {
     const we = err instanceof WardenError ? err : new WardenError('INTERNAL', undefined, { cause: err });
-    await recordOutcome(deps, actor, task.id, intent.seq, call, { outcome: 'denied', code: we.code, bytesIn, latencyMs, ...(we.details ? { details: we.details } : {}) });
+    await outcome({ outcome: 'denied', code: we.code, latencyMs, data: { bytesIn, ...(we.details ? { details: we.details } : {}) } });
     throw we;
   }
-  await recordOutcome(deps, actor, task.id, intent.seq, call, {
+  await outcome({
     outcome: 'success',
     resultDigest: fwd.digest(inspected.result),
-    bytesIn,
     latencyMs,
-    redactions: inspected.findings.map((f) => ({ ...f })),
+    data: {
+      bytesIn,
+      redactions: inspected.findings.map((f) => ({ ...f })),
+      ...(deps.capture?.wants(call.tool) ? { result: deps.capture.clip(inspected.result) } : {}),
+    },
   });
   return inspected.result;
 }
 
-async function recordOutcome(
-  deps: PipelineDeps,
-  actor: { kind: 'agent'; id: string },
-  taskId: string,
-  intentSeq: number,
-  call: PipelineCall,
-  data: { outcome: 'success' | 'failure' | 'denied'; latencyMs: number } & Record<string, unknown>,
-): Promise<void> {
-  const { outcome, latencyMs, ...rest } = data;
-  await deps.events.record({
+interface Outcome {
+  readonly outcome: 'success' | 'failure' | 'denied';
+  readonly code?: string;
+  readonly resultDigest?: string;
+  readonly latencyMs: number;
+  readonly data?: Record<string, unknown>;
+}
+
+/** `tool.result`: linked to its intent by `data.intent` (the intent's seq) and the same chain. */
+function recordOutcome(deps: PipelineDeps, actor: { kind: 'agent'; id: string }, chain: Chain, intentSeq: number, call: PipelineCall, o: Outcome) {
+  return deps.events.record({
     type: 'tool.result',
-    outcome,
+    outcome: o.outcome,
+    ...(o.code ? { code: o.code } : {}),
     actor,
-    subject: taskId,
-    data: { via: call.via, tool: call.tool, intent: intentSeq, latencyMs: Math.round(latencyMs * 1000) / 1000, ...rest },
+    subject: chain.task ?? null,
+    chain: { ...chain, ...(o.resultDigest ? { resultDigest: o.resultDigest } : {}) },
+    data: { via: call.via, intent: intentSeq, latencyMs: Math.round(o.latencyMs * 1000) / 1000, ...o.data },
   });
 }
 

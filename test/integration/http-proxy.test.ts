@@ -103,7 +103,7 @@ for (const backend of BACKENDS) {
       assert.equal(got.headers.cookie, undefined);
       assert.equal(got.headers['x-forwarded-for'], undefined);
       const intent = (await events('tool.call')).at(-1);
-      assert.equal(intent.data.tool, 'github.get');
+      assert.equal(intent.chain.tool, 'github.get');
       assert.equal(intent.data.via, 'http');
       assert.equal(intent.data.request.path, '/repos/acme/issues');
       const outcome = (await events('tool.result')).find((e) => e.data.intent === intent.seq);
@@ -160,7 +160,7 @@ for (const backend of BACKENDS) {
       assert.equal(((await leak.json()) as any).error.code, 'SECRET_IN_ARGUMENTS');
       assert.ok(!origin.seen.some((s) => s.body.includes('PRIVATE KEY')), 'nothing reached the upstream');
       const denied = (await events('tool.deny')).at(-1);
-      assert.equal(denied.data.code, 'SECRET_IN_ARGUMENTS');
+      assert.equal(denied.code, 'SECRET_IN_ARGUMENTS');
       assert.equal(denied.data.upstream, 'github');
     });
 

@@ -77,9 +77,9 @@ describe('the gateway from the command line: the MCP Inspector through `warden m
   it('calls a tool through the whole pipeline and ends the task when the client leaves', async () => {
     const { stdout } = await inspector(['--method', 'tools/call', '--tool-name', 'everything.echo', '--tool-arg', 'message=from the inspector']);
     assert.match(stdout, /Echo: from the inspector/);
-    const calls = (await tw.admin('GET', '/v1/events?type=tool.call&limit=100')).body.events.filter((e: any) => e.data.tool === 'everything.echo');
+    const calls = (await tw.admin('GET', '/v1/events?type=tool.call&limit=100')).body.events.filter((e: any) => e.chain.tool === 'everything.echo');
     assert.ok(calls.length >= 1);
-    const task = (await tw.admin('GET', `/v1/tasks/${calls.at(-1).data.task}`)).body.task;
+    const task = (await tw.admin('GET', `/v1/tasks/${calls.at(-1).chain.task}`)).body.task;
     assert.equal(task.purpose, 'inspector session');
     assert.equal(task.status, 'completed');
   });

@@ -119,15 +119,17 @@ for (const backend of BACKENDS) {
     it('forwards an allowed call and records its intent before, and its outcome after', async () => {
       const r = await client.callTool({ name: 'everything.echo', arguments: { message: 'hello gateway' } });
       assert.equal(text(r), 'Echo: hello gateway');
-      const intent = (await events('tool.call')).filter((e) => e.data.tool === 'everything.echo').at(-1);
+      const intent = (await events('tool.call')).filter((e) => e.chain.tool === 'everything.echo').at(-1);
       const outcome = (await events('tool.result')).find((e) => e.data.intent === intent.seq);
       assert.ok(intent && outcome, 'both entries exist');
       assert.ok(intent.seq < outcome.seq);
-      assert.equal(intent.data.decision, 'allow');
-      assert.equal(intent.data.task, session.taskId);
-      assert.match(intent.data.argsDigest, /^[A-Za-z0-9_-]{43}$/);
+      assert.equal(intent.chain.decision.effect, 'allow');
+      assert.match(intent.chain.agentKey, /^[A-Za-z0-9_-]{43}$/, 'the key the agent proved');
+      assert.equal(intent.chain.task, session.taskId);
+      assert.deepEqual(outcome.chain.task, session.taskId);
+      assert.match(intent.chain.argsDigest, /^[A-Za-z0-9_-]{43}$/);
       assert.equal(outcome.outcome, 'success');
-      assert.match(outcome.data.resultDigest, /^[A-Za-z0-9_-]{43}$/);
+      assert.match(outcome.chain.resultDigest, /^[A-Za-z0-9_-]{43}$/);
       assert.ok(outcome.data.bytesIn > 0);
       assert.ok(!JSON.stringify(intent).includes('hello gateway'), 'arguments are recorded by digest only');
     });
@@ -149,8 +151,8 @@ for (const backend of BACKENDS) {
       assert.equal((await mcpError(client.callTool({ name: 'everything.get-sum', arguments: { a: 2, b: 4 } }))).code, 'APPROVAL_PENDING');
       const r = await client.callTool({ name: 'everything.get-sum', arguments: { a: 2, b: 3 } });
       assert.match(text(r), /5/);
-      const intent = (await events('tool.call')).filter((e) => e.data.tool === 'everything.get-sum').at(-1);
-      assert.equal(intent.data.approval, id);
+      const intent = (await events('tool.call')).filter((e) => e.chain.tool === 'everything.get-sum').at(-1);
+      assert.deepEqual(intent.chain.approvals, [id]);
       assert.equal((await mcpError(client.callTool({ name: 'everything.get-sum', arguments: { a: 2, b: 3 } }))).code, 'APPROVAL_PENDING', 'once per approval');
     });
 
@@ -161,7 +163,7 @@ for (const backend of BACKENDS) {
       assert.ok(!out.includes(SECRET), 'the agent never sees the value');
       assert.match(out, /\[REDACTED:known-value\]/);
       assert.ok(!out.includes('WARDEN_'), "none of Warden's own environment reached the upstream");
-      const outcome = (await events('tool.result')).filter((e) => e.data.tool === 'everything.get-env').at(-1);
+      const outcome = (await events('tool.result')).filter((e) => e.chain.tool === 'everything.get-env').at(-1);
       assert.ok(outcome.data.redactions.some((f: any) => f.detector === 'known-value'));
       assert.ok(!JSON.stringify(await events('tool.result')).includes(SECRET));
     });
@@ -204,9 +206,9 @@ for (const backend of BACKENDS) {
       const died = await mcpError(client.callTool({ name: 'notes.die', arguments: {} }));
       assert.equal(died.code, 'UPSTREAM_UNAVAILABLE');
       assert.ok(Date.now() - started < 20_000, 'no hang');
-      const failed = (await events('tool.result')).filter((e) => e.data.tool === 'notes.die').at(-1);
+      const failed = (await events('tool.result')).filter((e) => e.chain.tool === 'notes.die').at(-1);
       assert.equal(failed.outcome, 'failure');
-      assert.equal(failed.data.code, 'UPSTREAM_UNAVAILABLE');
+      assert.equal(failed.code, 'UPSTREAM_UNAVAILABLE');
       const r = await eventually(
         async () => client.callTool({ name: 'notes.read_notes', arguments: { project: 'warden' } }).catch(() => undefined),
         'the upstream restarts',

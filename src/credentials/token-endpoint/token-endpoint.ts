@@ -132,6 +132,12 @@ export class TokenEndpoint {
         outcome: 'success',
         actor: { kind: 'agent', id: agent.id },
         subject: issued.claims.jti,
+        chain: {
+          ...(task.onBehalfOf ? { person: { sub: task.onBehalfOf.sub, iss: task.onBehalfOf.iss } } : {}),
+          agent: agent.id,
+          agentKey: proof.key.jkt,
+          task: task.id,
+        },
         data: { agent: agent.id, task: task.id, exp: issued.claims.exp, jkt: proof.key.jkt, act: issued.claims.act ?? null },
       });
       return {
@@ -148,8 +154,10 @@ export class TokenEndpoint {
         await d.events.record({
           type: 'credential.deny',
           outcome: 'denied',
+          code: err.code,
           actor: { kind: 'agent', id: agent.id },
           subject: agent.id,
+          chain: { agent: agent.id },
           data: { code: err.code, grant },
         });
       }

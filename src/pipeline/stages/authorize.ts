@@ -7,6 +7,8 @@ import type { CallRequest, PolicyDecision } from '../../policy/engine.js';
 import type { PolicyService } from '../../policy/policy-service.js';
 import type { Clock } from '../../util/clock.js';
 import { isVerified, type VerifiedCredential } from '../verified-credential.js';
+import { credentialChain } from '../credential-chain.js';
+import { decisionLink } from '../../policy/decision-link.js';
 
 export interface ToolCall {
   /** `server.tool` */
@@ -39,7 +41,15 @@ export async function authorizeCall(
   const argsDigest = canonicalArgsDigest(call.tool, call.args);
   const base = { agent: agent.id, task: task.id, tool: call.tool, argsDigest, person: cred.onBehalfOf };
   if (!cred.scope.some((pattern) => matches(pattern, call.tool))) {
-    await deps.events.record({ type: 'policy.decide', outcome: 'denied', actor: { kind: 'agent', id: agent.id }, subject: task.id, data: { ...base, point: 'call', decision: 'deny', reason: 'outside task scope' } });
+    await deps.events.record({
+      type: 'policy.decide',
+      outcome: 'denied',
+      code: 'SCOPE_DENIED',
+      actor: { kind: 'agent', id: agent.id },
+      subject: task.id,
+      chain: { ...credentialChain(cred, call.tool), decision: { effect: 'deny', policies: [] }, argsDigest },
+      data: { ...base, point: 'call', decision: 'deny', reason: 'outside task scope' },
+    });
     throw new WardenError('SCOPE_DENIED', { tool: call.tool });
   }
   const decision = deps.policy.engine.decideCall({
@@ -58,8 +68,10 @@ export async function authorizeCall(
   if (recordHere) await deps.events.record({
     type: 'policy.decide',
     outcome: decision.kind === 'allow' || decision.kind === 'approval' ? 'success' : decision.kind === 'failed' ? 'failure' : 'denied',
+    ...(decision.kind === 'deny' ? { code: 'POLICY_DENIED' } : decision.kind === 'failed' ? { code: 'POLICY_EVALUATION_FAILED' } : {}),
     actor: { kind: 'agent', id: agent.id },
     subject: task.id,
+    chain: { ...credentialChain(cred, call.tool), decision: decisionLink(decision), argsDigest },
     data: {
       ...base,
       point: 'call',
