@@ -3,6 +3,7 @@ import type { Agent, Task } from './domain/index.js';
 import { ConnectionPool } from './egress/connection-pool.js';
 import { HttpProxy, httpCatalog } from './egress/proxy.js';
 import { WardenError } from './errors/warden-error.js';
+import { payloadCapture } from './audit/payload-capture.js';
 import type { EventLog } from './events/event-log.js';
 import { SYSTEM } from './events/event-log.js';
 import { RateLimiter } from './limits/rate-limiter.js';
@@ -139,6 +140,7 @@ export function buildFrontDoors(
     cache.set(cred.taskId, entry);
     return entry;
   };
+  const capture = payloadCapture(config.audit.capture);
   const pipeline: PipelineDeps = {
     store: d.store,
     events: d.events,
@@ -150,6 +152,7 @@ export function buildFrontDoors(
     scanner,
     approve: d.approve,
     load,
+    ...(capture ? { capture } : {}),
   };
   const resolveSecret = (name: string) => d.secrets.resolve(name);
 

@@ -19,6 +19,10 @@ import { SigningKeyRing } from './credentials/keys/signing-keys.js';
 import { SubjectTokenVerifier } from './credentials/subject-token/verify.js';
 import { TokenEndpoint } from './credentials/token-endpoint/token-endpoint.js';
 import { AuditLog, importLegacyEvents } from './audit/audit-log.js';
+import { AuditService } from './audit/audit-service.js';
+import { loadCheckpointKey } from './audit/checkpoint-key.js';
+import { SYSTEM } from './events/event-log.js';
+import { canonicalDigest } from './util/canonical-digest.js';
 import { AgentService } from './identity/agent-service.js';
 import { PersonService } from './identity/person-service.js';
 import { TaskService } from './identity/task-service.js';
@@ -231,6 +235,10 @@ export class Warden {
         tokenEndpointUrl: new URL(urls.tokenEndpoint),
         accessTokenTtlSec: t.accessTokenTtlSec,
       });
+      const checkpointKey = await loadCheckpointKey(join(opts.dataDir, 'keys', 'audit-checkpoint.jwk.json'), config.audit.origin);
+      const audit = new AuditService(store, clock, checkpointKey, logger);
+      audit.start(config.audit.checkpointEverySec);
+      await events.record({ type: 'warden.start', outcome: 'success', actor: SYSTEM, subject: null, data: { version: VERSION, config: canonicalDigest(config), store: store.kind, url: base } });
       const context: ApiContext = {
         config,
         urls,
@@ -245,6 +253,7 @@ export class Warden {
         policy,
         approvals,
         secrets,
+        audit,
         // The approve stage: hold this exact call for people, wait a while, pass once approved.
         approve,
         catalog,
@@ -267,6 +276,7 @@ export class Warden {
   /** Stops accepting requests, ends open connections, closes the store. */
   async close(): Promise<void> {
     this.context.revocations.stop();
+    await this.context.audit.stop();
     this.context.policy.stop();
     await this.context.approvals.close();
     await this.frontDoors.close();

@@ -1,4 +1,5 @@
 import type { ApprovalService } from '../approvals/approval-service.js';
+import type { AuditService } from '../audit/audit-service.js';
 import type { ConfigFile } from '../config/schema.js';
 import type { AccessTokenVerifier } from '../credentials/access-token/verify.js';
 import type { SigningKeyRing } from '../credentials/keys/signing-keys.js';
@@ -45,6 +46,8 @@ export interface ApiContext {
   readonly approvals: ApprovalService;
   /** Upstream credentials, sealed under the master key (`/v1/secrets`; injection and redaction). */
   readonly secrets: SecretService;
+  /** The audit log's tree: checkpoints, proofs (`/v1/audit`). */
+  readonly audit: AuditService;
   /** The approve stage: resolves when people approved this exact call, else throws. */
   readonly approve: (call: AuthorizedCall, cred: VerifiedCredential, toolCall: ToolCall) => Promise<string | null>;
   readonly tokenEndpoint: TokenEndpoint;

@@ -9,6 +9,7 @@ import { approvalRoutes } from './routes/approvals.js';
 import { gatewayRoutes } from './routes/gateway.js';
 import { toolRoutes } from './routes/tools.js';
 import { proxyRoutes } from './routes/proxy.js';
+import { auditRoutes } from './routes/audit.js';
 import { agentRoutes } from './routes/agents.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { policyRoutes } from './routes/policy.js';
@@ -74,6 +75,7 @@ export async function buildApi(ctx: ApiContext, server: Server, logger: Logger):
   toolRoutes(app, ctx);
   secretRoutes(app, ctx);
   proxyRoutes(app, ctx);
+  auditRoutes(app, ctx);
   await app.ready();
   return app;
 }

@@ -49,6 +49,22 @@ export class AdminClient {
     }
     return parsed as T;
   }
+
+  /** A GET whose body is streamed (exports): resolves once the answer is known to be 2xx. */
+  async stream(path: string): Promise<ReadableStream<Uint8Array>> {
+    if (!this.opts.adminKey) throw new ApiError(0, 'AUTH_REQUIRED', 'set WARDEN_ADMIN_KEY or pass --admin-key');
+    let res: Response;
+    try {
+      res = await fetch(`${this.opts.url.replace(/\/+$/, '')}${path}`, { headers: { authorization: `Bearer ${this.opts.adminKey}` } });
+    } catch {
+      throw new ApiError(0, 'UNREACHABLE', `no Warden answering at ${this.opts.url} (is \`warden serve\` running?)`);
+    }
+    if (!res.ok || !res.body) {
+      const err = ((await res.json().catch(() => undefined)) as { error?: { code?: string; details?: unknown } } | undefined)?.error;
+      throw new ApiError(res.status, err?.code ?? 'UNKNOWN', err?.details);
+    }
+    return res.body;
+  }
 }
 
 /** What every command group gets from the program: the API client and the output mode. */

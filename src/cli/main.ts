@@ -4,6 +4,7 @@ import { adminCommands } from './commands/admin.js';
 import { agentCommands } from './commands/agent.js';
 import { approvalCommands } from './commands/approvals.js';
 import { policyCommands } from './commands/policy.js';
+import { auditCommands } from './commands/audit.js';
 import { secretCommands } from './commands/secret.js';
 import { serveCommands } from './commands/serve.js';
 import { taskCommands } from './commands/task.js';
@@ -40,6 +41,7 @@ mcpCommands(program, globals);
 demoCommands(program);
 policyCommands(program, globals);
 secretCommands(program, globals);
+auditCommands(program, globals);
 
 try {
   await program.parseAsync(process.argv);

@@ -36,6 +36,8 @@ export const EVENT_TYPES = {
   'upstream.fail': 'An upstream MCP server failed to start or died',
   'secret.set': 'A secret got a new version; its earlier versions stopped being live (name and version only, never the value)',
   'secret.rotate': 'A secret got a new version; the previous one stays live until the overlap ends (name and version only, never the value)',
+  'warden.start': 'Warden started: its version, the digest of its configuration, its store',
+  'audit.archive': 'Entries below a signed checkpoint were archived out of the database (retention)',
 } as const;
 
 export type EventType = keyof typeof EVENT_TYPES;
