@@ -1,48 +1,14 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { WardenAgent, WardenRequestError, loadAgentKey } from '../../src/sdk/index.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/warden.js', import.meta.url));
+import { BIN, serve, stop } from '../support/serve.js';
 const run = promisify(execFile);
-
-/** Starts `warden serve` as a user would and waits for its "listening" line. */
-async function serve(dataDir: string): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data-dir', dataDir], {
-    env: { ...process.env, WARDEN_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const m = /Warden listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearInterval(timer);
-        // The admin key, when printed, follows the listening line in the same write burst.
-        setTimeout(() => resolve(m[1]!), 100);
-      }
-    }, 20);
-    child.once('exit', (code) => {
-      clearInterval(timer);
-      reject(new Error(`warden serve exited with ${code}: ${out}`));
-    });
-  });
-  return { child, url, output: () => out };
-}
-
-async function stop(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  child.kill('SIGTERM');
-  return exited;
-}
 
 describe('the warden CLI', () => {
   let dir: string;
