@@ -968,6 +968,7 @@ export function storeContract<H extends StoreHandle>(name: string, makeStore: ()
         const stored = await store().auditRange(0, 10);
         assert.deepEqual(stored.map((r) => r.seq), [0, 1, 2]);
         assert.deepEqual(stored.slice(1), rows);
+        assert.deepEqual(await store().auditLeaves(1, 3), rows.map((r) => ({ seq: r.seq, leaf: r.leaf })));
         assert.equal(stored[2]!.agent, 'agt_x');
         assert.equal(stored[2]!.person, 'u1');
         assert.deepEqual(await store().auditState(), { size: 3, archivedBelow: 0 });

@@ -16,7 +16,7 @@ export class StoreNodeSource implements NodeSource {
 
   async nodes(level: number, from: number, to: number): Promise<Buffer[]> {
     if (level === 0) {
-      const rows = await this.store.auditRange(from, to);
+      const rows = await this.store.auditLeaves(from, to);
       if (rows.length !== to - from || rows.some((r, i) => r.seq !== from + i)) throw new NodeUnavailable(level, from, to);
       return rows.map((r) => r.leaf);
     }

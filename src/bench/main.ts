@@ -8,8 +8,8 @@ import { SECTIONS } from './sections/index.js';
 
 // Default durations keep the whole bench at a few minutes (three of them the soak); --quick (a
 // smoke test that the bench still runs) under about a minute. Quick figures are noisy: do not compare them.
-const DEFAULT_DURATIONS: Durations = { microMs: 1000, inProcessMs: 2000, httpMs: 6000, warmupOps: 200, soakMs: 180_000 };
-const QUICK_DURATIONS: Durations = { microMs: 200, inProcessMs: 400, httpMs: 1200, warmupOps: 50, soakMs: 15_000 };
+const DEFAULT_DURATIONS: Durations = { microMs: 1000, inProcessMs: 2000, httpMs: 6000, warmupOps: 200, soakMs: 180_000, auditEntries: 1_000_000 };
+const QUICK_DURATIONS: Durations = { microMs: 200, inProcessMs: 400, httpMs: 1200, warmupOps: 50, soakMs: 15_000, auditEntries: 100_000 };
 const DEFAULT_CONCURRENCY = 8;
 
 const USAGE = `Usage: npm run bench -- [options]   (or: node dist/src/bench/main.js [options])

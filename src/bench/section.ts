@@ -12,6 +12,8 @@ export interface Durations {
   readonly warmupOps: number;
   /** The soak: minutes of concurrent calls. */
   readonly soakMs: number;
+  /** Size of the audit log the proof and verification figures are taken at. */
+  readonly auditEntries: number;
 }
 
 export interface BenchContext {

@@ -247,6 +247,12 @@ export function toEventFromAudit(r: AuditRow): EventRecord {
   return parseRow(EventRecordSchema, event, 'audit_log');
 }
 
+export function toLeaf(r: Row): { seq: number; leaf: Buffer } {
+  const leaf = { seq: int(r.seq), leaf: r.leaf };
+  if (!isInt(leaf.seq) || !isHash(leaf.leaf)) throw badRow('audit_log');
+  return leaf as { seq: number; leaf: Buffer };
+}
+
 export function toAuditNode(r: Row): AuditNode {
   const node = { level: int(r.level), index: int(r.idx), hash: r.hash };
   if (!isInt(node.level) || !isInt(node.index) || !isHash(node.hash)) throw badRow('audit_nodes');

@@ -137,6 +137,8 @@ export interface Store {
   listEvents(filter?: AuditFilter): Promise<EventRecord[]>;
   /** Rows with `from <= seq < to`, in `seq` order; archived or missing rows are simply absent. */
   auditRange(from: number, to: number): Promise<AuditRow[]>;
+  /** The leaf hashes of rows with `from <= seq < to`, by seq (proofs read these, not whole rows). */
+  auditLeaves(from: number, to: number): Promise<{ seq: number; leaf: Buffer }[]>;
   /** `size`: one past the last seq (0 when empty); `archivedBelow`: the retention mark. */
   auditState(): Promise<{ size: number; archivedBelow: number }>;
   /** Stores subtree hashes; a node already stored is kept as it is. */

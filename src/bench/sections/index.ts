@@ -1,4 +1,5 @@
 import type { Section } from '../section.js';
+import { audit } from './audit.js';
 import { authenticate } from './authenticate.js';
 import { gateway } from './gateway.js';
 import { policy } from './policy.js';
@@ -10,4 +11,4 @@ import { tokens } from './tokens.js';
  * Every bench section, in the order they run. Later issues append theirs (gateway, policy,
  * audit). Each section starts its own Warden, so any one can run alone with `--only`.
  */
-export const SECTIONS: readonly Section[] = [tokens, authenticate, policy, scanning, gateway, soak];
+export const SECTIONS: readonly Section[] = [tokens, authenticate, policy, scanning, gateway, audit, soak];

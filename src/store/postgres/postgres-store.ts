@@ -43,6 +43,7 @@ import {
   toAgentKey,
   toApiKey,
   toAuditNode,
+  toLeaf,
   toAuditRow,
   toCheckpoint,
   toEvent,
@@ -550,6 +551,10 @@ export class PostgresStore implements Store {
 
   async auditRange(from: number, to: number): Promise<AuditRow[]> {
     return (await this.query('SELECT * FROM audit_log WHERE seq >= $1 AND seq < $2 ORDER BY seq', [from, to])).map(toAuditRow);
+  }
+
+  async auditLeaves(from: number, to: number): Promise<{ seq: number; leaf: Buffer }[]> {
+    return (await this.query('SELECT seq, leaf FROM audit_log WHERE seq >= $1 AND seq < $2 ORDER BY seq', [from, to])).map(toLeaf);
   }
 
   async auditState(): Promise<{ size: number; archivedBelow: number }> {

@@ -43,6 +43,7 @@ import {
   toAgentKey,
   toApiKey,
   toAuditNode,
+  toLeaf,
   toAuditRow,
   toCheckpoint,
   toEvent,
@@ -490,6 +491,10 @@ export class SqliteStore implements Store {
 
   auditRange(from: number, to: number): Promise<AuditRow[]> {
     return this.run(() => (this.sql('SELECT * FROM audit_log WHERE seq >= ? AND seq < ? ORDER BY seq').all(from, to) as Row[]).map(toAuditRow));
+  }
+
+  auditLeaves(from: number, to: number): Promise<{ seq: number; leaf: Buffer }[]> {
+    return this.run(() => (this.sql('SELECT seq, leaf FROM audit_log WHERE seq >= ? AND seq < ? ORDER BY seq').all(from, to) as Row[]).map(toLeaf));
   }
 
   auditState(): Promise<{ size: number; archivedBelow: number }> {
