@@ -127,6 +127,10 @@ for (const backend of BACKENDS) {
       assert.equal(ok.ok, true);
       assert.ok(ok.checkpointsVerified === 1 && ok.entries > 240);
 
+      // The same check with none of Warden's code: a Python script and openssl.
+      const script = fileURLToPath(new URL('../../../examples/verify-audit-export.py', import.meta.url));
+      assert.match((await run('python3', [script, out, cp, vkey])).stdout, /^OK: \d+ entries match the checkpoint/);
+
       const text = await readFile(out, 'utf8');
       const tampered = join(tw.dataDir, 'tampered.jsonl');
       await writeFile(tampered, text.replace('"outcome":"denied"', '"outcome":"success"').replace('"/items/7"', '"/items/8"'));
@@ -137,6 +141,7 @@ for (const backend of BACKENDS) {
       assert.equal(bad.code, 1);
       assert.equal(bad.report.ok, false);
       assert.ok(bad.report.problems.some((p: any) => p.kind === 'root_mismatch'));
+      await assert.rejects(run('python3', [script, tampered, cp, vkey]), /root mismatch/);
     });
 
     it('verifies the database, then archives old entries with a checkpoint and still verifies', async () => {
