@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AuditExportsSchema } from './audit-export-config.js';
 
 /**
  * The `audit` block of the config (docs/audit.md).
@@ -12,6 +13,8 @@ import { z } from 'zod';
  *   demand).
  * - `capture`: tools (and HTTP actions) whose arguments and results are kept in the entries, after
  *   secret redaction, up to `maxBytes` each; `*` at the end of a pattern matches any suffix.
+ * - `export`: exporters that ship the log to SIEMs as OpenTelemetry logs or OCSF events
+ *   (docs/audit-export.md); none by default.
  */
 export const AuditConfigSchema = z
   .object({
@@ -30,8 +33,9 @@ export const AuditConfigSchema = z
       })
       .strict()
       .default({ tools: [], maxBytes: 4096 }),
+    export: AuditExportsSchema.default([]),
   })
   .strict();
 export type AuditConfig = z.infer<typeof AuditConfigSchema>;
 
-export const AUDIT_DEFAULTS: AuditConfig = { durability: 'process', checkpointEverySec: 60, capture: { tools: [], maxBytes: 4096 } };
+export const AUDIT_DEFAULTS: AuditConfig = { durability: 'process', checkpointEverySec: 60, capture: { tools: [], maxBytes: 4096 }, export: [] };
