@@ -20,6 +20,7 @@ import { SubjectTokenVerifier } from './credentials/subject-token/verify.js';
 import { TokenEndpoint } from './credentials/token-endpoint/token-endpoint.js';
 import { AuditLog, importLegacyEvents } from './audit/audit-log.js';
 import { AuditService } from './audit/audit-service.js';
+import { AuditShipper } from './audit/export/index.js';
 import { loadCheckpointKey } from './audit/checkpoint-key.js';
 import { SYSTEM } from './events/event-log.js';
 import { canonicalDigest } from './util/canonical-digest.js';
@@ -238,6 +239,10 @@ export class Warden {
       const checkpointKey = await loadCheckpointKey(join(opts.dataDir, 'keys', 'audit-checkpoint.jwk.json'), config.audit.origin);
       const audit = new AuditService(store, clock, checkpointKey, logger);
       audit.start(config.audit.checkpointEverySec);
+      const exporters = config.audit.export.map(
+        (e) => new AuditShipper({ store, clock, config: e, resolveHeader: (name) => secrets.resolve(name), logger: logger.child({ exporter: e.name }) }),
+      );
+      for (const e of exporters) e.start();
       await events.record({ type: 'warden.start', outcome: 'success', actor: SYSTEM, subject: null, data: { version: VERSION, config: canonicalDigest(config), store: store.kind, url: base } });
       const context: ApiContext = {
         config,
@@ -254,6 +259,7 @@ export class Warden {
         approvals,
         secrets,
         audit,
+        exporters,
         // The approve stage: hold this exact call for people, wait a while, pass once approved.
         approve,
         catalog,
@@ -277,6 +283,7 @@ export class Warden {
   async close(): Promise<void> {
     this.context.revocations.stop();
     await this.context.audit.stop();
+    await Promise.all(this.context.exporters.map((e) => e.stop()));
     this.context.policy.stop();
     await this.context.approvals.close();
     await this.frontDoors.close();

@@ -1,5 +1,6 @@
 import type { ApprovalService } from '../approvals/approval-service.js';
 import type { AuditService } from '../audit/audit-service.js';
+import type { AuditShipper } from '../audit/export/index.js';
 import type { ConfigFile } from '../config/schema.js';
 import type { AccessTokenVerifier } from '../credentials/access-token/verify.js';
 import type { SigningKeyRing } from '../credentials/keys/signing-keys.js';
@@ -48,6 +49,8 @@ export interface ApiContext {
   readonly secrets: SecretService;
   /** The audit log's tree: checkpoints, proofs (`/v1/audit`). */
   readonly audit: AuditService;
+  /** Exporters following the log to SIEMs (`audit.export`). */
+  readonly exporters: readonly AuditShipper[];
   /** The approve stage: resolves when people approved this exact call, else throws. */
   readonly approve: (call: AuthorizedCall, cred: VerifiedCredential, toolCall: ToolCall) => Promise<string | null>;
   readonly tokenEndpoint: TokenEndpoint;

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { auditLines } from '../../audit/export/index.js';
 import { taskStory } from '../../audit/replay.js';
 import type { AuditFilter } from '../../domain/index.js';
 import { WardenError } from '../../errors/warden-error.js';
@@ -83,18 +84,11 @@ export function auditRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const q = parseInput(z.object({ after: z.coerce.number().int().min(-1).optional(), before: Seq.optional() }).strict(), request.query);
     reply.header('content-type', 'application/x-ndjson; charset=utf-8');
     reply.header('cache-control', 'no-store');
-    const store = ctx.store;
-    async function* lines(): AsyncGenerator<string> {
-      let after = q.after ?? -1;
-      for (;;) {
-        const rows = await store.searchAudit({ afterSeq: after, ...(q.before !== undefined ? { beforeSeq: q.before } : {}), limit: 5000 });
-        if (rows.length === 0) return;
-        yield `${rows.map((r) => r.entry).join('\n')}\n`;
-        after = rows.at(-1)!.seq;
-      }
-    }
-    return reply.send(Readable.from(lines(), { objectMode: false }));
+    const lines = auditLines(ctx.store, { ...(q.after !== undefined ? { afterSeq: q.after } : {}), ...(q.before !== undefined ? { beforeSeq: q.before } : {}) }, { pageSize: 5000 });
+    return reply.send(Readable.from(lines, { objectMode: false }));
   });
+
+  app.get('/v1/audit/exporters', auditors, async () => ({ exporters: ctx.exporters.map((e) => e.status()) }));
 
   app.get('/v1/audit/key', auditors, async () => ({ origin: ctx.audit.key.origin, vkey: ctx.audit.key.vkey }));
 

@@ -70,6 +70,8 @@ export const OCSF_MAPPING = {
   'upstream.fail': { class: 6003, activity: 99, subject: 'upstream' },
   'secret.set': { class: 6003, activity: 3, subject: 'secret' },
   'secret.rotate': { class: 6003, activity: 3, subject: 'secret' },
+  'warden.start': { class: 6003, activity: 99 },
+  'audit.archive': { class: 6003, activity: 4 },
 } as const satisfies Record<EventType, Mapping>;
 
 /** The mapping of `type`; a type this build does not know is API Activity: Other. */
