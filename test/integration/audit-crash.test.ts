@@ -76,7 +76,9 @@ upstreams:
     };
     const workers = Array.from({ length: 8 }, worker);
     // Kill once the load is well under way (and at least one checkpoint was signed).
-    while (reached.length < 400) await new Promise((r) => setTimeout(r, 20));
+    const deadline = Date.now() + 60_000;
+    while (reached.length < 400 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(reached.length >= 400, 'the load got going');
     await new Promise((r) => setTimeout(r, 300));
     server.child.kill('SIGKILL');
     await new Promise((r) => server.child.once('exit', r));

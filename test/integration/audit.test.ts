@@ -22,8 +22,29 @@ async function startOrigin(): Promise<{ url: string; close: () => Promise<void> 
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-const config = (origin: string) => `
-audit: { checkpointEverySec: 0, capture: { tools: [api.post] } }
+/** An OTLP/HTTP logs receiver: what a SIEM's collector would see. */
+async function startSiem(): Promise<{ url: string; records: any[]; headers: Record<string, unknown>[]; close: () => Promise<void> }> {
+  const records: any[] = [];
+  const headers: Record<string, unknown>[] = [];
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      headers.push(req.headers);
+      const parsed = JSON.parse(body);
+      for (const rl of parsed.resourceLogs) for (const sl of rl.scopeLogs) records.push(...sl.logRecords);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/logs`, records, headers, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+const config = (origin: string, otlp = 'http://127.0.0.1:9/v1/logs') => `
+audit:
+  checkpointEverySec: 0
+  capture: { tools: [api.post] }
+  export: [{ name: siem, format: otlp, url: '${otlp}', intervalSec: 0.2, headers: { x-siem-token: abc } }]
 limits: { agent: { ratePerSec: 1000, burst: 1000 } }
 upstreams:
   http:
@@ -40,12 +61,14 @@ for (const backend of BACKENDS) {
     let origin: Awaited<ReturnType<typeof startOrigin>>;
     let tw: TestWarden & { databaseUrl: string | undefined };
     let session: TaskSession;
+    let siem: Awaited<ReturnType<typeof startSiem>>;
     const cli = (args: string[]) =>
       run(process.execPath, [BIN, ...args], { env: { ...process.env, WARDEN_URL: tw.url, WARDEN_ADMIN_KEY: tw.adminKey, WARDEN_DATA_DIR: tw.dataDir, ...(tw.databaseUrl ? { WARDEN_DATABASE_URL: tw.databaseUrl } : {}) }, cwd: tw.dataDir });
 
     before(async () => {
       origin = await startOrigin();
-      tw = await startWarden(backend, { config: config(origin.url) });
+      siem = await startSiem();
+      tw = await startWarden(backend, { config: config(origin.url, siem.url) });
       const agent = await registerAgent(tw, { capabilities: ['api.*'] });
       const sdk = new WardenAgent({ wardenUrl: tw.warden.context.urls.base, agentId: agent.id, key: agent.key });
       session = await sdk.startTask({ purpose: 'audit tests', scope: ['api.*'] });
@@ -58,6 +81,21 @@ for (const backend of BACKENDS) {
     after(async () => {
       await tw?.close();
       await origin?.close();
+      await siem?.close();
+    });
+
+    it('ships every entry to the SIEM over OTLP/HTTP, in order, with the chain as attributes', async () => {
+      const size = (await tw.admin('GET', '/v1/audit/state')).body.size as number;
+      const deadline = Date.now() + 30_000;
+      while (siem.records.length < size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const seqs = siem.records.map((r) => Number(r.attributes.find((a: any) => a.key === 'warden.seq').value.intValue));
+      assert.deepEqual(seqs.slice(0, size), Array.from({ length: size }, (_, i) => i));
+      assert.equal(siem.headers[0]!['x-siem-token'], 'abc');
+      const call = siem.records.find((r) => r.eventName === 'tool.call');
+      assert.equal(call.attributes.find((a: any) => a.key === 'gen_ai.tool.name').value.stringValue, 'api.get');
+      const status = (await tw.admin('GET', '/v1/audit/exporters')).body.exporters[0];
+      assert.equal(status.name, 'siem');
+      assert.ok(status.cursor >= size);
     });
 
     it('numbers entries without gaps and records each call before and after with its chain', async () => {
