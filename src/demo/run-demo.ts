@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { formatStory } from '../audit/replay.js';
 import { pino } from 'pino';
 import { generateAgentKey, saveAgentKey } from '../sdk/keys.js';
 import { Warden } from '../warden.js';
@@ -152,26 +153,17 @@ export async function runDemo(opts: { keep?: boolean; port?: number } = {}): Pro
     approving = false;
     await watcher;
 
-    out(`\n6. The audit trail of task ${taskId}`);
-    // The task's own entries, and those of the approvals of its calls.
-    const all = (await admin('GET', '/v1/events?limit=1000')).events as { seq: number; type: string; outcome: string; subject: string; code?: string; actor: { kind: string; id: string }; chain?: Record<string, any>; data: Record<string, any> }[];
-    const events = all.filter((e) => e.subject === taskId || e.chain?.task === taskId || e.data.task === taskId);
-    for (const e of events) {
-      const d = e.data;
-      const c = e.chain ?? {};
-      const tool = c.tool ?? d.tool ?? d.action;
-      const decision = c.decision?.effect ?? d.decision;
-      const policies: string[] = c.decision?.policies ?? d.policies ?? [];
-      const approval = c.approvals?.[0] ?? d.approval;
-      const what = tool
-        ? `${tool}${decision ? ` decision=${decision}` : ''}${policies.length ? ` policies=${policies.join(',')}` : ''}${e.code ?? d.code ? ` code=${e.code ?? d.code}` : ''}${approval && e.type !== 'approval.decide' ? ` approval=${approval}` : ''}${d.status ? ` status=${d.status}` : ''}${d.redactions?.length ? ` redactions=${d.redactions.length}` : ''}`
-        : (d.purpose ?? d.reason ?? '');
-      const by = e.actor.kind === 'person' ? ` by=${e.actor.id}` : '';
-      out(`audit  │ #${String(e.seq).padStart(3)} ${e.type.padEnd(17)} ${e.outcome.padEnd(8)} ${String(what).slice(0, 110)}${by}`);
-    }
-    out(dim('\nEvery call above was recorded before it was forwarded (tool.call) and after (tool.result);'));
-    out(dim('arguments and results by digest. `warden demo --keep` keeps the data directory to explore'));
-    out(dim(`(warden serve --data-dir ${dataDir}, then warden events --subject ${taskId}).`));
+    out(`\n6. The audit trail of task ${taskId}, as \`warden audit replay\` tells it`);
+    out(`person │ $ warden audit replay ${taskId}`);
+    for (const line of formatStory(await admin('GET', `/v1/audit/replay/${taskId}`))) out(`audit  │ ${line}`);
+    out(`person │ $ warden audit verify`);
+    await admin('POST', '/v1/audit/checkpoints', {});
+    const verified = await cli(['--json', 'audit', 'verify', '--data-dir', dataDir]);
+    const report = JSON.parse(verified.stdout) as { ok: boolean; entries: number; checkpointsVerified: number };
+    out(`audit  │ ${report.ok ? 'OK' : 'TAMPERED'}: ${report.entries} entries match ${report.checkpointsVerified} signed checkpoint(s)`);
+    out(dim('\nEvery call above was recorded before it was forwarded (tool.call) and after (tool.result), arguments'));
+    out(dim('and results by digest, in a Merkle tree whose signed checkpoints prove nothing was changed since.'));
+    out(dim(`\`warden demo --keep\` keeps the data directory (warden serve --data-dir ${dataDir}; docs/audit.md).`));
   } finally {
     await warden.close();
     if (!opts.keep) await rm(dir, { recursive: true, force: true });

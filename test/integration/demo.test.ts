@@ -16,9 +16,10 @@ describe('warden demo', () => {
     assert.match(stdout, /agent {2}│ ✓ Successfully wrote to .*summary\.md/);
     assert.match(stdout, /"DEMO_API_KEY": "\[REDACTED:known-value\]"/);
     assert.match(stdout, /thief → POST \/mcp with the stolen token: HTTP 401 DPOP_KEY_MISMATCH/);
-    assert.match(stdout, /audit {2}│ # *\d+ tool\.call +success +files\.write_file decision=allow .*approval=apr_/);
-    assert.match(stdout, /audit {2}│ # *\d+ approval\.decide +success .* by=prs_/);
-    assert.match(stdout, /audit {2}│ # *\d+ tool\.result +success +everything\.get-env redactions=1/);
+    assert.match(stdout, /audit {2}│ # *\d+ \S+ tool\.call +success +files\.write_file decision=allow .*approval=apr_/);
+    assert.match(stdout, /audit {2}│ # *\d+ \S+ approval\.decide +success .* by=prs_/);
+    assert.match(stdout, /audit {2}│ # *\d+ \S+ tool\.result +success +everything\.get-env .*redactions=1/);
+    assert.match(stdout, /audit {2}│ OK: \d+ entries match 1 signed checkpoint/);
     assert.doesNotMatch(stdout, /NOT REDACTED/);
   });
 });
