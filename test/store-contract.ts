@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { sealEntry } from '../src/audit/entry.js';
+import { sealEntry, toRecord } from '../src/audit/entry.js';
 import {
   AgentIdSchema,
   AgentKeySchema,
@@ -161,7 +161,7 @@ const newSigningKey = (over: Partial<SigningKeyRecord> = {}): SigningKeyRecord =
 
 const newEvent = (over: Partial<EventInput> = {}): EventInput =>
   EventInputSchema.parse({
-    type: 'agent.create',
+    type: 'agent.register',
     outcome: 'success',
     actor: { kind: 'person', id: 'prs_0123456789abcdefghijklmn' },
     subject: 'agt_0123456789abcdefghijklmn',
@@ -945,18 +945,18 @@ export function storeContract<H extends StoreHandle>(name: string, makeStore: ()
       freshStore();
       const append = async (e: EventInput, time: number): Promise<EventRecord> => {
         const [row] = await store().appendAudit([e], (d, seq) => sealEntry({ ...d, seq, time }));
-        return { ...e, seq: row!.seq, time };
+        return toRecord({ ...e, seq: row!.seq, time });
       };
 
       it('numbers entries 0, 1, 2 and reads them back as appended', async () => {
-        const inputs = [newEvent(), newEvent({ type: 'agent.suspend', outcome: 'denied', code: 'AGENT_SUSPENDED', subject: null, data: {} }), newEvent()];
+        const inputs = [newEvent(), newEvent({ type: 'agent.suspend', outcome: 'denied', error: 'AGENT_SUSPENDED', subject: null, data: {} }), newEvent()];
         const records = [];
         for (const [i, e] of inputs.entries()) records.push(await append(e, T0 + i));
         assert.deepEqual(
           records.map((r) => r.seq),
           [0, 1, 2],
         );
-        assert.deepEqual(records, inputs.map((e, i) => ({ ...e, seq: i, time: T0 + i })));
+        assert.deepEqual(records, inputs.map((e, i) => ({ ...e, seq: i, time: T0 + i, code: i === 1 ? 'W1101W' : 'W1100I' })));
         assert.deepEqual(await store().listEvents(), records);
       });
 
@@ -987,20 +987,20 @@ export function storeContract<H extends StoreHandle>(name: string, makeStore: ()
       it('searches by position, type, type prefix, subject, chain links, outcome and time, up to the limit', async () => {
         const a = 'agt_aaaaaaaaaaaaaaaaaaaaaaaa';
         const b = 'agt_bbbbbbbbbbbbbbbbbbbbbbbb';
-        await append(newEvent({ type: 'agent.create', subject: a }), T0);
+        await append(newEvent({ type: 'agent.register', subject: a }), T0);
         await append(newEvent({ type: 'agent.suspend', subject: a }), T0 + 1);
-        await append(newEvent({ type: 'agent.create', subject: b }), T0 + 2);
+        await append(newEvent({ type: 'agent.register', subject: b }), T0 + 2);
         await append(newEvent({ type: 'task.grant', subject: null, outcome: 'denied', chain: { agent: b, task: 'tsk_1', person: { sub: 'p1', iss: 'i' } } }), T0 + 3);
         await append(newEvent({ type: 'agent.resume', subject: a, actor: { kind: 'agent', id: a } }), T0 + 4);
         const seqs = async (filter: Parameters<Store['listEvents']>[0]) => (await store().listEvents(filter)).map((e) => e.seq);
 
         assert.deepEqual(await seqs({ afterSeq: 1 }), [2, 3, 4]);
         assert.deepEqual(await seqs({ beforeSeq: 2 }), [0, 1]);
-        assert.deepEqual(await seqs({ type: 'agent.create' }), [0, 2]);
+        assert.deepEqual(await seqs({ type: 'agent.register' }), [0, 2]);
         assert.deepEqual(await seqs({ type: 'agent.*' }), [0, 1, 2, 4]);
         assert.deepEqual(await seqs({ type: 'agen.*' }), []);
         assert.deepEqual(await seqs({ subject: a }), [0, 1, 4]);
-        assert.deepEqual(await seqs({ type: 'agent.create', subject: a }), [0]);
+        assert.deepEqual(await seqs({ type: 'agent.register', subject: a }), [0]);
         assert.deepEqual(await seqs({ agent: b }), [3]);
         assert.deepEqual(await seqs({ agent: a }), [4]);
         assert.deepEqual(await seqs({ task: 'tsk_1' }), [3]);

@@ -87,7 +87,7 @@ async function closedPort(): Promise<number> {
   return address.port;
 }
 
-const sampleEvent = { type: 'agent.create', outcome: 'success', actor: { kind: 'system', id: 'warden' }, subject: null, data: {} } as const;
+const sampleEvent = { type: 'agent.register', outcome: 'success', actor: { kind: 'system', id: 'warden' }, subject: null, data: {} } as const;
 
 if (!process.env.WARDEN_TEST_PG_URL) {
   if (process.env.WARDEN_TEST_SKIP_PG === '1') {

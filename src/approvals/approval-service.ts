@@ -216,7 +216,7 @@ export class ApprovalService {
         await this.events.record({
           type: 'approval.decide',
           outcome: 'denied',
-          code: err.code,
+          error: err.code,
           actor,
           subject: approval.id,
           chain: approvalChain(approval),

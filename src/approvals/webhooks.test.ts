@@ -8,6 +8,7 @@ import type { EventDraft, EventLog } from '../events/event-log.js';
 import { ManualClock } from '../util/clock.js';
 import { signWebhook, verifyWebhookSignature } from './webhook-signature.js';
 import { WebhookNotifier, type Webhook } from './webhooks.js';
+import { toRecord } from '../audit/entry.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const NOW_SEC = T0 / 1000;
@@ -35,7 +36,7 @@ class MemoryEventLog implements EventLog {
   readonly recorded: EventDraft[] = [];
   record(event: EventDraft): Promise<EventRecord> {
     this.recorded.push(event);
-    return Promise.resolve({ ...event, seq: this.recorded.length - 1, time: T0 });
+    return Promise.resolve(toRecord({ ...event, seq: this.recorded.length - 1, time: T0 }));
   }
 }
 

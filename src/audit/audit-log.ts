@@ -3,7 +3,7 @@ import type { EventDraft, EventLog } from '../events/event-log.js';
 import { EVENT_TYPES } from '../events/event-types.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
-import { sealEntry } from './entry.js';
+import { sealEntry, toRecord } from './entry.js';
 
 interface Pending {
   readonly input: EventInput;
@@ -86,7 +86,7 @@ export class AuditLog implements EventLog {
     if (batch.length === 0) return;
     try {
       const rows = await this.store.appendAudit(batch, (p, seq) => sealEntry({ ...p.input, seq, time: p.time }));
-      for (const [i, p] of batch.entries()) p.resolve({ ...p.input, seq: rows[i]!.seq, time: p.time });
+      for (const [i, p] of batch.entries()) p.resolve(toRecord({ ...p.input, seq: rows[i]!.seq, time: p.time }));
     } catch (err) {
       for (const p of batch) p.reject(err);
     }

@@ -1,4 +1,5 @@
-import { EventRecordSchema, type AuditRow, type EventInput, type EventRecord } from '../domain/index.js';
+import { EventRecordSchema, type AuditRow, type EventInput, type EventRecord, type PlacedEvent } from '../domain/index.js';
+import { eventCode } from '../events/event-types.js';
 import { canonicalJson } from '../util/canonical-digest.js';
 import { leafHash } from './merkle/hash.js';
 
@@ -6,19 +7,20 @@ import { leafHash } from './merkle/hash.js';
 export const ENTRY_VERSION = 1;
 
 /**
- * The canonical text of an entry: RFC 8785 JSON of `{v, seq, time, type, outcome, code?, actor,
- * subject, chain?, data}`. These exact bytes are the Merkle leaf (RFC 9162 §2.1.1), so anyone
- * holding the text can recompute the tree without Warden.
+ * The canonical text of an entry: RFC 8785 JSON of `{v, seq, time, type, code, outcome, error?,
+ * actor, subject, chain?, data}`. These exact bytes are the Merkle leaf (RFC 9162 §2.1.1), so
+ * anyone holding the text can recompute the tree without Warden.
  */
 export function entryText(event: EventRecord): string {
-  const { seq, time, type, outcome, code, actor, subject, chain, data } = event;
+  const { seq, time, type, code, outcome, error, actor, subject, chain, data } = event;
   return canonicalJson({
     v: ENTRY_VERSION,
     seq,
     time,
     type,
+    code,
     outcome,
-    ...(code !== undefined ? { code } : {}),
+    ...(error !== undefined ? { error } : {}),
     actor,
     subject,
     ...(chain !== undefined ? { chain } : {}),
@@ -41,9 +43,19 @@ export function searchColumns(event: EventInput): Pick<AuditRow, 'agent' | 'task
   };
 }
 
+/** The Merkle leaf hash of an entry as recorded (with the code it was recorded with). */
+export function leafOf(record: EventRecord): Buffer {
+  return leafHash(Buffer.from(entryText(record), 'utf8'));
+}
+
+/** The entry an event becomes at its place: with its stable code. */
+export function toRecord(event: PlacedEvent): EventRecord {
+  return { ...event, code: eventCode(event.type, event.outcome) };
+}
+
 /** The stored row of `event`: its canonical text, the leaf hash of that text, its columns. */
-export function sealEntry(event: EventRecord): AuditRow {
-  const entry = entryText(event);
+export function sealEntry(event: PlacedEvent): AuditRow {
+  const entry = entryText(toRecord(event));
   return {
     seq: event.seq,
     time: event.time,

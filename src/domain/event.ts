@@ -47,7 +47,7 @@ export const EventInputSchema = z.object({
   type: z.string().regex(/^[a-z][a-z_]*(\.[a-z_]+)+$/),
   outcome: EventOutcomeSchema,
   /** The stable error code (errors/registry.ts) of a denial or failure. */
-  code: z.string().regex(/^[A-Z][A-Z0-9_]*$/).optional(),
+  error: z.string().regex(/^[A-Z][A-Z0-9_]*$/).max(100).optional(),
   actor: ActorSchema,
   subject: z.string().max(255).nullable(),
   chain: ChainSchema.optional(),
@@ -55,16 +55,27 @@ export const EventInputSchema = z.object({
 });
 export type EventInput = z.infer<typeof EventInputSchema>;
 
-/** An entry of the audit log: the input with its place (`seq`, from 0 without gaps) and time. */
+/** An event given its place in the log, before it is sealed into an entry. */
+export const PlacedEventSchema = EventInputSchema.extend({
+  seq: z.number().int().nonnegative(),
+  time: z.number().int(),
+});
+export type PlacedEvent = z.infer<typeof PlacedEventSchema>;
+
+/**
+ * An entry of the audit log: the input with its place (`seq`, from 0 without gaps), its time,
+ * and its stable event code (`W` + the type's registered number + I/W/E for the outcome).
+ */
 export const EventRecordSchema = EventInputSchema.extend({
   seq: z.number().int().nonnegative(),
   time: z.number().int(),
+  code: z.string().regex(/^W\d{4}[IWE]$/),
 });
 export type EventRecord = z.infer<typeof EventRecordSchema>;
 
 /**
  * One stored row of the audit log. `entry` is the RFC 8785 canonical JSON of the entry (format
- * version 1, `{v:1, seq, time, type, outcome, code?, actor, subject, chain?, data}`) — exactly
+ * version 1, `{v:1, seq, time, type, code, outcome, error?, actor, subject, chain?, data}`) — exactly
  * the bytes hashed into the Merkle leaf; `leaf` is that hash as recorded at append time. The
  * other columns repeat fields of the entry so that searches can use indexes; verification
  * checks that they agree with it.

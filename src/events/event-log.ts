@@ -5,7 +5,7 @@ export interface EventDraft {
   type: EventType;
   outcome: 'success' | 'denied' | 'failure';
   /** The stable error code of a denial or failure. */
-  code?: string;
+  error?: string;
   actor: Actor;
   subject: string | null;
   /** The attribution chain, as far as the recorder knows it. */

@@ -109,7 +109,7 @@ export class TaskService {
         await this.events.record({
           type: 'task.deny',
           outcome: 'denied',
-          code: err.code,
+          error: err.code,
           actor,
           subject: agent.id,
           chain: { ...(req.onBehalfOf ? { person: { sub: req.onBehalfOf.sub, iss: req.onBehalfOf.iss } } : {}), agent: agent.id },

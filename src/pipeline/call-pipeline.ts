@@ -89,7 +89,7 @@ export async function refuseCall(events: EventLog, cred: VerifiedCredential, dat
   await events.record({
     type: 'tool.deny',
     outcome: 'denied',
-    code: err.code,
+    error: err.code,
     actor: { kind: 'agent', id: cred.agentId },
     subject: cred.taskId,
     chain: credentialChain(cred, typeof tool === 'string' ? tool : undefined),
@@ -216,7 +216,7 @@ function recordOutcome(deps: PipelineDeps, actor: { kind: 'agent'; id: string },
   return deps.events.record({
     type: 'tool.result',
     outcome: o.outcome,
-    ...(o.code ? { code: o.code } : {}),
+    ...(o.code ? { error: o.code } : {}),
     actor,
     subject: chain.task ?? null,
     chain: { ...chain, ...(o.resultDigest ? { resultDigest: o.resultDigest } : {}) },

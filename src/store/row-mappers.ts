@@ -3,6 +3,7 @@ import {
   AgentSchema,
   ApiKeyRecordSchema,
   EventRecordSchema,
+  PlacedEventSchema,
   PersonSchema,
   RevocationSchema,
   SealedSecretSchema,
@@ -19,6 +20,7 @@ import {
   type StoredCheckpoint,
   type ApiKeyRecord,
   type EventRecord,
+  type PlacedEvent,
   type Person,
   type Revocation,
   type SealedSecret,
@@ -127,9 +129,9 @@ export const toSigningKey = (r: Row): SigningKeyRecord =>
   );
 
 /** Rows of the superseded `events` table, read once to import them into the audit log. */
-export const toEvent = (r: Row): EventRecord =>
+export const toEvent = (r: Row): PlacedEvent =>
   parseRow(
-    EventRecordSchema,
+    PlacedEventSchema,
     {
       seq: r.seq,
       time: r.time,

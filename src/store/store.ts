@@ -13,6 +13,7 @@ import type {
   AuditNode,
   AuditRow,
   EventRecord,
+  PlacedEvent,
   StoredCheckpoint,
   Person,
   PersonId,
@@ -130,7 +131,7 @@ export interface Store {
    * Once, at start-up: appends the rows of the superseded `events` table that the log does not
    * hold yet (by seq), sealed with `seal`. Atomic; resolves to how many it appended.
    */
-  importLegacyEvents(seal: (event: EventRecord) => AuditRow): Promise<number>;
+  importLegacyEvents(seal: (event: PlacedEvent) => AuditRow): Promise<number>;
   /** Entries matching `filter`, in `seq` order (at most `limit`, default 100, at most 10,000). */
   searchAudit(filter: AuditFilter): Promise<AuditRow[]>;
   /** Entries parsed back into events, in `seq` order; rejects with INTERNAL on a row that does not parse. */

@@ -160,7 +160,8 @@ for (const backend of BACKENDS) {
       assert.equal(((await leak.json()) as any).error.code, 'SECRET_IN_ARGUMENTS');
       assert.ok(!origin.seen.some((s) => s.body.includes('PRIVATE KEY')), 'nothing reached the upstream');
       const denied = (await events('tool.deny')).at(-1);
-      assert.equal(denied.code, 'SECRET_IN_ARGUMENTS');
+      assert.equal(denied.error, 'SECRET_IN_ARGUMENTS');
+      assert.equal(denied.code, 'W4005W');
       assert.equal(denied.data.upstream, 'github');
     });
 

@@ -208,7 +208,8 @@ for (const backend of BACKENDS) {
       assert.ok(Date.now() - started < 20_000, 'no hang');
       const failed = (await events('tool.result')).filter((e) => e.chain.tool === 'notes.die').at(-1);
       assert.equal(failed.outcome, 'failure');
-      assert.equal(failed.code, 'UPSTREAM_UNAVAILABLE');
+      assert.equal(failed.error, 'UPSTREAM_UNAVAILABLE');
+      assert.equal(failed.code, 'W4004E');
       const r = await eventually(
         async () => client.callTool({ name: 'notes.read_notes', arguments: { project: 'warden' } }).catch(() => undefined),
         'the upstream restarts',

@@ -2,19 +2,19 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { AGENT, APPROVAL, APPROVER, JTI, PERSON, T0, TASK, approvalDecide, credentialIssue, toolCall, toolResultFailure } from '../../../test/support/audit-samples.js';
-import { EVENT_TYPES, type EventType } from '../../events/event-types.js';
+import { EVENT_TYPES, eventCode, type EventType } from '../../events/event-types.js';
 import { VERSION } from '../../version.js';
 import { sealEntry } from '../entry.js';
 import { OCSF_CLASSES } from './ocsf-mapping.js';
 import { OCSF_MAPPING, toOcsf } from './ocsf.js';
 
 const leafHex = (e: Parameters<typeof sealEntry>[0]) => sealEntry(e).leaf.toString('hex');
-const metadata = (seq: number, type: string, task?: string) => ({
+const metadata = (seq: number, code: string, task?: string) => ({
   version: '1.3.0',
   product: { name: 'Warden', vendor_name: 'Warden', version: VERSION },
   uid: String(seq),
   sequence: seq,
-  event_code: type,
+  event_code: code,
   log_name: 'audit',
   ...(task ? { correlation_uid: task } : {}),
 });
@@ -35,8 +35,8 @@ describe('toOcsf', () => {
       severity: 'Informational',
       status_id: 1,
       status: 'Success',
-      message: EVENT_TYPES['tool.call'],
-      metadata: metadata(41, 'tool.call', TASK),
+      message: EVENT_TYPES['tool.call'].description,
+      metadata: metadata(41, 'W4003I', TASK),
       actor: {
         user: { uid: PERSON, type_id: 1, type: 'User' },
         app_name: AGENT,
@@ -76,7 +76,7 @@ describe('toOcsf', () => {
     assert.equal(e.severity, 'Medium');
     assert.equal(e.time, T0 + 250);
     assert.deepEqual(e.actor, { app_name: AGENT, app_uid: AGENT });
-    assert.deepEqual(e.metadata, metadata(42, 'tool.result', TASK));
+    assert.deepEqual(e.metadata, metadata(42, 'W4004E', TASK));
   });
 
   it('maps credential.issue to an Authentication logon of the agent over OAuth 2.0', () => {
@@ -100,7 +100,7 @@ describe('toOcsf', () => {
   });
 
   it('maps a refused token request to a failed logon with its code', () => {
-    const e = toOcsf({ ...credentialIssue, type: 'credential.deny', outcome: 'denied', code: 'AUTH_INVALID', subject: AGENT, chain: undefined });
+    const e = toOcsf({ ...credentialIssue, type: 'credential.deny', outcome: 'denied', code: 'W2101W', error: 'AUTH_INVALID', subject: AGENT, chain: undefined });
     assert.equal(e.type_uid, 300201);
     assert.equal(e.status_id, 2);
     assert.equal(e.status_code, 'AUTH_INVALID');
@@ -124,7 +124,7 @@ describe('toOcsf', () => {
   });
 
   it('maps agent lifecycle to Account Change of the agent account', () => {
-    const e = toOcsf({ seq: 3, time: T0, type: 'agent.suspend', outcome: 'success', actor: { kind: 'system', id: 'warden' }, subject: AGENT, data: { reason: 'anomaly' } });
+    const e = toOcsf({ seq: 3, time: T0, type: 'agent.suspend', code: 'W1101I', outcome: 'success', actor: { kind: 'system', id: 'warden' }, subject: AGENT, data: { reason: 'anomaly' } });
     assert.equal(e.type_uid, 300105);
     assert.equal(e.type_name, 'Account Change: Disable');
     assert.deepEqual(e.user, { uid: AGENT, type_id: 99, type: 'Agent' });
@@ -136,7 +136,7 @@ describe('toOcsf', () => {
     for (const [type, m] of Object.entries(OCSF_MAPPING) as [EventType, (typeof OCSF_MAPPING)[EventType]][]) {
       const activities: Record<number, string> = OCSF_CLASSES[m.class].activities;
       assert.ok(activities[m.activity], `${type}: class ${m.class} has no activity ${m.activity}`);
-      const e = toOcsf({ seq: 1, time: T0, type, outcome: 'success', actor: { kind: 'person', id: PERSON }, subject: 'x', data: {} });
+      const e = toOcsf({ seq: 1, time: T0, type, code: eventCode(type, 'success'), outcome: 'success', actor: { kind: 'person', id: PERSON }, subject: 'x', data: {} });
       assert.equal(e.type_uid, e.class_uid * 100 + e.activity_id, type);
     }
     assert.deepEqual(Object.keys(OCSF_MAPPING).sort(), Object.keys(EVENT_TYPES).sort());

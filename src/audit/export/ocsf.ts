@@ -1,7 +1,7 @@
 import type { Chain, EventRecord } from '../../domain/index.js';
-import { EVENT_TYPES } from '../../events/event-types.js';
+import { describeEventType } from '../../events/event-types.js';
 import { VERSION } from '../../version.js';
-import { ENTRY_VERSION, sealEntry, searchColumns } from '../entry.js';
+import { ENTRY_VERSION, leafOf, searchColumns } from '../entry.js';
 import { OCSF_CATEGORIES, OCSF_CLASSES, OCSF_VERSION, activityName, ocsfMappingOf, type SubjectKind } from './ocsf-mapping.js';
 
 export { OCSF_MAPPING, OCSF_VERSION } from './ocsf-mapping.js';
@@ -101,22 +101,22 @@ export function toOcsf(event: EventRecord, opts: OcsfOptions = {}): OcsfEvent {
     severity: outcome.severity,
     status_id: outcome.status_id,
     status: outcome.status,
-    ...(event.code !== undefined ? { status_code: event.code } : {}),
+    ...(event.error !== undefined ? { status_code: event.error } : {}),
     ...(event.outcome !== 'success' ? { status_detail: event.outcome } : {}),
-    message: Object.hasOwn(EVENT_TYPES, event.type) ? EVENT_TYPES[event.type as keyof typeof EVENT_TYPES] : event.type,
+    message: describeEventType(event.type),
     metadata: {
       version: OCSF_VERSION,
       product: { ...OCSF_PRODUCT, version: opts.productVersion ?? VERSION },
       uid: String(event.seq),
       sequence: event.seq,
-      event_code: event.type,
+      event_code: event.code,
       log_name: 'audit',
       ...(links.task !== null ? { correlation_uid: links.task } : {}),
     },
     actor: actorOf(event, links.person),
     unmapped: {
       entry_version: ENTRY_VERSION,
-      leaf_hash: Buffer.from(opts.leaf ?? sealEntry(event).leaf).toString('hex'),
+      leaf_hash: Buffer.from(opts.leaf ?? leafOf(event)).toString('hex'),
       outcome: event.outcome,
       actor: event.actor,
       subject: event.subject,

@@ -18,7 +18,7 @@ describe('toOtlpLogRecord', () => {
     assert.equal(r.severityNumber, 9);
     assert.equal(r.severityText, 'INFO');
     assert.equal(r.eventName, 'tool.call');
-    assert.deepEqual(r.body, s(EVENT_TYPES['tool.call']));
+    assert.deepEqual(r.body, s(EVENT_TYPES['tool.call'].description));
     const a = attributes(r);
     assert.deepEqual(a['enduser.id'], s(PERSON));
     assert.deepEqual(a['gen_ai.agent.id'], s(AGENT));
@@ -93,7 +93,7 @@ describe('toOtlpLogRecord', () => {
   });
 
   it('maps a denial to WARN', () => {
-    const r = toOtlpLogRecord({ ...toolCall, type: 'tool.deny', outcome: 'denied', code: 'BUDGET_EXCEEDED' });
+    const r = toOtlpLogRecord({ ...toolCall, type: 'tool.deny', outcome: 'denied', code: 'W4005W', error: 'BUDGET_EXCEEDED' });
     assert.equal(r.severityNumber, 13);
     assert.equal(r.severityText, 'WARN');
     assert.deepEqual(attributes(r)['error.type'], s('BUDGET_EXCEEDED'));

@@ -1,7 +1,7 @@
 import type { EventRecord } from '../../domain/index.js';
-import { EVENT_TYPES } from '../../events/event-types.js';
+import { describeEventType } from '../../events/event-types.js';
 import { VERSION } from '../../version.js';
-import { ENTRY_VERSION, sealEntry, searchColumns } from '../entry.js';
+import { ENTRY_VERSION, leafOf, searchColumns } from '../entry.js';
 
 // SPEC: OTLP/HTTP with the JSON Protobuf encoding (opentelemetry-proto docs/specification.md,
 // "JSON Protobuf Encoding"): lowerCamelCase keys, enums as integers, 64-bit integers as decimal
@@ -111,7 +111,8 @@ export function toOtlpLogRecord(event: EventRecord, opts: OtlpOptions = {}): Otl
   addStr('gen_ai.agent.id', links.agent);
   addStr('gen_ai.tool.name', links.tool);
   if (TOOL_EXECUTIONS.has(event.type)) addStr('gen_ai.operation.name', 'execute_tool');
-  addStr('error.type', event.code);
+  addStr('error.type', event.error);
+  addStr('warden.code', event.code);
 
   add('warden.seq', int(event.seq));
   addStr('warden.outcome', event.outcome);
@@ -130,7 +131,7 @@ export function toOtlpLogRecord(event: EventRecord, opts: OtlpOptions = {}): Otl
   }
   addStr('warden.args.digest', chain?.argsDigest);
   addStr('warden.result.digest', chain?.resultDigest);
-  addStr('warden.leaf_hash', Buffer.from(opts.leaf ?? sealEntry(event).leaf).toString('hex'));
+  addStr('warden.leaf_hash', Buffer.from(opts.leaf ?? leafOf(event)).toString('hex'));
   add('warden.data', anyValue(event.data));
 
   const time = nanos(event.time);
@@ -141,7 +142,7 @@ export function toOtlpLogRecord(event: EventRecord, opts: OtlpOptions = {}): Otl
     severityNumber: severity.number,
     severityText: severity.text,
     eventName: event.type,
-    body: str(Object.hasOwn(EVENT_TYPES, event.type) ? EVENT_TYPES[event.type as keyof typeof EVENT_TYPES] : event.type),
+    body: str(describeEventType(event.type)),
     attributes,
   };
 }

@@ -154,7 +154,7 @@ export class TokenEndpoint {
         await d.events.record({
           type: 'credential.deny',
           outcome: 'denied',
-          code: err.code,
+          error: err.code,
           actor: { kind: 'agent', id: agent.id },
           subject: agent.id,
           chain: { agent: agent.id },

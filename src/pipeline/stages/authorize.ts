@@ -44,7 +44,7 @@ export async function authorizeCall(
     await deps.events.record({
       type: 'policy.decide',
       outcome: 'denied',
-      code: 'SCOPE_DENIED',
+      error: 'SCOPE_DENIED',
       actor: { kind: 'agent', id: agent.id },
       subject: task.id,
       chain: { ...credentialChain(cred, call.tool), decision: { effect: 'deny', policies: [] }, argsDigest },
@@ -68,7 +68,7 @@ export async function authorizeCall(
   if (recordHere) await deps.events.record({
     type: 'policy.decide',
     outcome: decision.kind === 'allow' || decision.kind === 'approval' ? 'success' : decision.kind === 'failed' ? 'failure' : 'denied',
-    ...(decision.kind === 'deny' ? { code: 'POLICY_DENIED' } : decision.kind === 'failed' ? { code: 'POLICY_EVALUATION_FAILED' } : {}),
+    ...(decision.kind === 'deny' ? { error: 'POLICY_DENIED' } : decision.kind === 'failed' ? { error: 'POLICY_EVALUATION_FAILED' } : {}),
     actor: { kind: 'agent', id: agent.id },
     subject: task.id,
     chain: { ...credentialChain(cred, call.tool), decision: decisionLink(decision), argsDigest },

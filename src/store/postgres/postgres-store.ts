@@ -21,6 +21,7 @@ import {
   type AuditNode,
   type AuditRow,
   type EventRecord,
+  type PlacedEvent,
   type StoredCheckpoint,
   type Person,
   type PersonId,
@@ -500,7 +501,7 @@ export class PostgresStore implements Store {
     });
   }
 
-  async importLegacyEvents(seal: (event: EventRecord) => AuditRow): Promise<number> {
+  async importLegacyEvents(seal: (event: PlacedEvent) => AuditRow): Promise<number> {
     return this.transaction(async (c) => {
       await c.query('LOCK TABLE audit_log IN EXCLUSIVE MODE');
       const from = await this.auditSizeIn(c);

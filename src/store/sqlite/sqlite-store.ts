@@ -21,6 +21,7 @@ import {
   type AuditNode,
   type AuditRow,
   type EventRecord,
+  type PlacedEvent,
   type StoredCheckpoint,
   type Person,
   type PersonId,
@@ -431,7 +432,7 @@ export class SqliteStore implements Store {
     );
   }
 
-  importLegacyEvents(seal: (event: EventRecord) => AuditRow): Promise<number> {
+  importLegacyEvents(seal: (event: PlacedEvent) => AuditRow): Promise<number> {
     return this.run(() =>
       this.db.transaction(() => {
         const from = this.auditSize();
