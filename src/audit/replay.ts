@@ -34,6 +34,7 @@ export function describeEntry(e: EventRecord): string {
   if (c.decision) parts.push(`decision=${c.decision.effect}${c.decision.policies.length ? ` policies=${c.decision.policies.join(',')}` : ''}`);
   if (c.approvals?.length) parts.push(`approval=${c.approvals.join(',')}`);
   if (e.error) parts.push(`error=${e.error}`);
+  if (typeof d.reason === 'string') parts.push(`reason="${short(d.reason, 60)}"`);
   if (e.type === 'approval.decide' && d.decision) parts.push(`${d.decision}${d.comment ? ` "${short(String(d.comment), 60)}"` : ''}`);
   if (e.type === 'task.grant') parts.push(`purpose="${short(String(d.purpose ?? ''), 60)}" scope=${(d.scope ?? []).join(',')}`);
   if (c.argsDigest && e.type === 'tool.call') parts.push(`args=${short(c.argsDigest, 12)}`);
