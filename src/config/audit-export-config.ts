@@ -1,21 +1,10 @@
 import { z } from 'zod';
+import { httpUrl, uniqueNames } from './refinements.js';
 
 /** Names an exporter, and its cursor in the store: keep it stable, or the log is shipped again. */
 const ExporterNameSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, _ and -, at most 63');
 
-const EndpointSchema = z.string().superRefine((text, ctx) => {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    ctx.addIssue({ code: 'custom', message: 'an absolute URL' });
-    return;
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: 'http or https' });
-  // fetch refuses them anyway; and a URL is shown in status and logs, so credentials go in headers.
-  if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'no user or password in the URL; use headers with a secret' });
-  if (url.hash) ctx.addIssue({ code: 'custom', message: 'no fragment' });
-});
+const EndpointSchema = z.string().superRefine(httpUrl({ query: true }));
 
 // RFC 9110 §5.1 field-name token.
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -110,10 +99,4 @@ export type AuditExportInput = z.input<typeof AuditExportSchema>;
 export const AuditExportsSchema = z
   .array(AuditExportSchema)
   .max(20)
-  .superRefine((list, ctx) => {
-    const seen = new Set<string>();
-    list.forEach((e, i) => {
-      if (seen.has(e.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: 'duplicate exporter name' });
-      seen.add(e.name);
-    });
-  });
+  .superRefine(uniqueNames('exporter'));

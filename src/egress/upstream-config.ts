@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { httpUrl, uniqueNames } from '../config/refinements.js';
 import { FlowLabelsSchema, RiskTierSchema } from '../config/tool-metadata.js';
 import { WardenError } from '../errors/warden-error.js';
 import { parseCidr } from './address-policy.js';
@@ -43,19 +44,7 @@ export const QueryCredentialSchema = z
 export const CredentialSchema = z.union([HeaderCredentialSchema, QueryCredentialSchema]);
 export type Credential = z.infer<typeof CredentialSchema>;
 
-const BaseUrlSchema = z.string().superRefine((text, ctx) => {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    ctx.addIssue({ code: 'custom', message: 'an absolute URL' });
-    return;
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: 'http or https' });
-  // Credentials belong in `credentials`, from the secret store, never in the config file.
-  if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'no user or password in the URL' });
-  if (url.search || url.hash) ctx.addIssue({ code: 'custom', message: 'no query or fragment' });
-});
+const BaseUrlSchema = z.string().superRefine(httpUrl({ query: false }));
 
 const PathPrefixSchema = z
   .string()
@@ -100,13 +89,7 @@ export const HttpUpstreamSchema = z
 export type HttpUpstream = z.infer<typeof HttpUpstreamSchema>;
 
 /** A list of upstreams with unique names. */
-export const HttpUpstreamsSchema = z.array(HttpUpstreamSchema).superRefine((list, ctx) => {
-  const seen = new Set<string>();
-  list.forEach((u, i) => {
-    if (seen.has(u.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: 'duplicate upstream name' });
-    seen.add(u.name);
-  });
-});
+export const HttpUpstreamsSchema = z.array(HttpUpstreamSchema).superRefine(uniqueNames('upstream'));
 
 /**
  * The upstream the agent named in `/proxy/<name>/…`.

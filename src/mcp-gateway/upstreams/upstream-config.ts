@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { uniqueNames } from '../../config/refinements.js';
 import { FlowLabelsSchema, RiskTierSchema } from '../../config/tool-metadata.js';
 
 /** Names an upstream: the `server` of `server.tool`, so it must stay a safe, short identifier. */
@@ -167,10 +168,4 @@ export type McpUpstreamInput = z.input<typeof McpUpstreamSchema>;
 export const McpUpstreamsSchema = z
   .array(McpUpstreamSchema)
   .max(200)
-  .superRefine((list, ctx) => {
-    const seen = new Set<string>();
-    list.forEach((u, i) => {
-      if (seen.has(u.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: 'duplicate upstream name' });
-      seen.add(u.name);
-    });
-  });
+  .superRefine(uniqueNames('upstream'));
