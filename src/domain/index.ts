@@ -8,3 +8,4 @@ export * from './signing-key.js';
 export * from './approval.js';
 export * from './tool-pin.js';
 export * from './secret.js';
+export * from './flow.js';

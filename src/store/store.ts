@@ -14,6 +14,8 @@ import type {
   AuditRow,
   EventRecord,
   PlacedEvent,
+  TaskFlow,
+  TaskFlowUpdate,
   StoredCheckpoint,
   Person,
   PersonId,
@@ -164,6 +166,15 @@ export interface Store {
    * replicas shipping the same batch, one wins); resolves to whether it moved.
    */
   advanceAuditCursor(name: string, from: number, to: number, at: number): Promise<boolean>;
+
+  // Flow of a task (toxic-flow defense) ----------------------------------------------------
+  /** The task's labels (false when nothing was recorded) and which of `digests` it has seen, from where. */
+  getTaskFlow(taskId: string, digests: readonly string[]): Promise<TaskFlow>;
+  /**
+   * Raises the task's labels (never lowers them) and remembers `values`, atomically. Once the
+   * task holds `maxValues` values, further new ones are not kept (the labels still rise).
+   */
+  recordTaskFlow(taskId: string, update: TaskFlowUpdate, at: number, maxValues: number): Promise<void>;
 
   // Approvals (held calls) ---------------------------------------------------------------
   // An approval is *open* while it is pending, or approved and not yet consumed, and not

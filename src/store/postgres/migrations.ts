@@ -298,4 +298,28 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
       );
     `,
   },
+  {
+    version: 6,
+    name: 'flow: task flow labels and argument provenance',
+    sql: `
+      -- Monotone flow labels of each task (DESIGN.md "Flow control"): set once something
+      -- untrusted or confidential was read, never cleared while the task lives.
+      CREATE TABLE task_flow (
+        task_id TEXT PRIMARY KEY REFERENCES tasks(id),
+        untrusted_read BOOLEAN NOT NULL DEFAULT false,
+        confidential_read BOOLEAN NOT NULL DEFAULT false,
+        values_count BIGINT NOT NULL DEFAULT 0,
+        updated_at BIGINT NOT NULL
+      );
+
+      -- Values the task has seen (keyed digests, never plaintext), by where they came from:
+      -- the person's own request and trusted results, or untrusted content.
+      CREATE TABLE task_values (
+        task_id TEXT NOT NULL REFERENCES tasks(id),
+        digest TEXT NOT NULL,
+        trust TEXT NOT NULL CHECK (trust IN ('trusted', 'untrusted')),
+        PRIMARY KEY (task_id, digest, trust)
+      );
+    `,
+  },
 ];

@@ -268,4 +268,28 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       ) STRICT;
     `,
   },
+  {
+    version: 6,
+    name: 'flow: task flow labels and argument provenance',
+    sql: `
+      -- Monotone flow labels of each task (DESIGN.md "Flow control"): set once something
+      -- untrusted or confidential was read, never cleared while the task lives.
+      CREATE TABLE task_flow (
+        task_id TEXT PRIMARY KEY REFERENCES tasks(id),
+        untrusted_read INTEGER NOT NULL DEFAULT 0,
+        confidential_read INTEGER NOT NULL DEFAULT 0,
+        values_count INTEGER NOT NULL DEFAULT 0,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+
+      -- Values the task has seen (keyed digests, never plaintext), by where they came from:
+      -- the person's own request and trusted results, or untrusted content.
+      CREATE TABLE task_values (
+        task_id TEXT NOT NULL REFERENCES tasks(id),
+        digest TEXT NOT NULL,
+        trust TEXT NOT NULL CHECK (trust IN ('trusted', 'untrusted')),
+        PRIMARY KEY (task_id, digest, trust)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];

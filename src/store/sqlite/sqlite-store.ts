@@ -22,6 +22,8 @@ import {
   type AuditRow,
   type EventRecord,
   type PlacedEvent,
+  type TaskFlow,
+  type TaskFlowUpdate,
   type StoredCheckpoint,
   type Person,
   type PersonId,
@@ -565,6 +567,40 @@ export class SqliteStore implements Store {
       if (moved === 1 || from !== 0) return moved === 1;
       return this.sql('INSERT INTO audit_cursors (name, next_seq, updated_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(name, to, at).changes === 1;
     });
+  }
+
+  getTaskFlow(taskId: string, digests: readonly string[]): Promise<TaskFlow> {
+    return this.run(() => {
+      const flags = this.sql('SELECT untrusted_read, confidential_read FROM task_flow WHERE task_id = ?').get(taskId) as Row | undefined;
+      const trusted: string[] = [];
+      const untrusted: string[] = [];
+      if (flags && digests.length > 0) {
+        const seen = this.db.prepare(`SELECT digest, trust FROM task_values WHERE task_id = ? AND digest IN (SELECT value FROM json_each(?))`);
+        for (const r of seen.all(taskId, JSON.stringify(digests)) as Row[]) (r.trust === 'trusted' ? trusted : untrusted).push(String(r.digest));
+      }
+      return { untrustedRead: flags?.untrusted_read === 1, confidentialRead: flags?.confidential_read === 1, trusted, untrusted };
+    });
+  }
+
+  recordTaskFlow(taskId: string, update: TaskFlowUpdate, at: number, maxValues: number): Promise<void> {
+    return this.run(() =>
+      this.db.transaction(() => {
+        this.sql(
+          `INSERT INTO task_flow (task_id, untrusted_read, confidential_read, values_count, updated_at) VALUES (@task, @u, @c, 0, @at)
+           ON CONFLICT (task_id) DO UPDATE SET untrusted_read = max(untrusted_read, @u), confidential_read = max(confidential_read, @c), updated_at = @at`,
+        ).run({ task: taskId, u: update.untrustedRead ? 1 : 0, c: update.confidentialRead ? 1 : 0, at });
+        const count = Number((this.sql('SELECT values_count FROM task_flow WHERE task_id = ?').get(taskId) as Row).values_count);
+        const room = Math.max(0, maxValues - count);
+        if (room === 0 || update.values.length === 0) return;
+        const insert = this.sql('INSERT INTO task_values (task_id, digest, trust) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
+        let added = 0;
+        for (const v of update.values) {
+          if (added >= room) break;
+          added += insert.run(taskId, v.digest, v.trust).changes;
+        }
+        this.sql('UPDATE task_flow SET values_count = values_count + ? WHERE task_id = ?').run(added, taskId);
+      }).immediate(),
+    );
   }
 
   // Approvals ----------------------------------------------------------------------------
