@@ -67,8 +67,8 @@ const TASK_CONTEXT = rec({
 /** The person a task acts for: an entity, so policies read `context.person.roles` and the like. */
 const PERSON = { type: 'Entity', name: 'Person' } as const;
 const TIME = rec({ unix: long, hour: long, weekday: long });
-/** Filled by the toxic-flow issue; present now so policies can be written against it. */
-const FLOW = rec({ untrustedRead: bool, confidentialRead: bool, argsFromUntrusted: setOf(str) });
+/** What the task has seen (flow/flow-tracker.ts); `onViolation` is `approve` or `deny` (config `flow`). */
+const FLOW = rec({ untrustedRead: bool, confidentialRead: bool, argsFromUntrusted: setOf(str), onViolation: str });
 const ANOMALY = rec({ score: long });
 
 const TOOL_CONTEXT = rec({

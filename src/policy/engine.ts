@@ -39,6 +39,19 @@ function personEntity(p: PolicyPerson): cedar.EntityJson {
 
 const personRef = (p: PolicyPerson) => ({ __entity: uid('Person', personEntityId(p)) });
 
+/**
+ * What the task has seen, as Cedar reads it in `context.flow` (DESIGN.md "Flow control"):
+ * monotone labels, the argument paths carrying a value seen only in untrusted content, the
+ * effective sink of this call, and what the deployment wants done about a toxic flow.
+ */
+export interface FlowFacts {
+  readonly untrustedRead: boolean;
+  readonly confidentialRead: boolean;
+  readonly argsFromUntrusted: readonly string[];
+  readonly sink?: 'none' | 'internal' | 'external';
+  readonly onViolation?: 'approve' | 'deny';
+}
+
 export interface CallRequest {
   readonly agent: Agent;
   readonly task: { readonly id: string; readonly purpose: string; readonly scope: readonly string[]; readonly createdAt: number; readonly ticket: string | null };
@@ -46,8 +59,8 @@ export interface CallRequest {
   readonly tool: string;
   readonly args: Record<string, unknown>;
   readonly nowMs: number;
-  /** Session flow facts; the toxic-flow issue fills them. */
-  readonly flow?: { untrustedRead: boolean; confidentialRead: boolean; argsFromUntrusted: readonly string[] };
+  /** Session flow facts (flow/flow-tracker.ts); absent: nothing read yet. */
+  readonly flow?: FlowFacts;
   readonly anomalyScore?: number;
 }
 
@@ -177,7 +190,8 @@ export class PolicyEngine {
           server: tool.name.split('.')[0]!,
           risk: tool.risk,
           tags: tool.tags,
-          labels: tool.labels,
+          // The sink may depend on the arguments (an address outside the organisation).
+          labels: req.flow?.sink ? { ...tool.labels, sink: req.flow.sink } : tool.labels,
         },
         task: {
           id: req.task.id,
@@ -192,6 +206,7 @@ export class PolicyEngine {
           untrustedRead: req.flow?.untrustedRead ?? false,
           confidentialRead: req.flow?.confidentialRead ?? false,
           argsFromUntrusted: [...(req.flow?.argsFromUntrusted ?? [])],
+          onViolation: req.flow?.onViolation ?? 'approve',
         },
         anomaly: { score: req.anomalyScore ?? 0 },
       },

@@ -26,7 +26,16 @@ export const PolicyRequestSchema = z
       .object({ purpose: z.string().default('a test task'), scope: z.array(z.string()).default(['**']), ageSec: z.number().int().min(0).default(0), lifetimeSec: z.number().int().min(0).default(3600), ticket: z.string().optional() })
       .strict()
       .default({ purpose: 'a test task', scope: ['**'], ageSec: 0, lifetimeSec: 3600 }),
-    flow: z.object({ untrustedRead: z.boolean().default(false), confidentialRead: z.boolean().default(false), argsFromUntrusted: z.array(z.string()).default([]) }).strict().optional(),
+    flow: z
+      .object({
+        untrustedRead: z.boolean().default(false),
+        confidentialRead: z.boolean().default(false),
+        argsFromUntrusted: z.array(z.string()).default([]),
+        sink: z.enum(['none', 'internal', 'external']).optional(),
+        onViolation: z.enum(['approve', 'deny']).optional(),
+      })
+      .strict()
+      .optional(),
     /** ISO time of the request (time-of-day policies); default: now. */
     time: z.iso.datetime().optional(),
   })
