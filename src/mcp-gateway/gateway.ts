@@ -255,7 +255,7 @@ export class McpGateway {
     }
     const bytesOut = Buffer.byteLength(JSON.stringify(args));
     return runCall(this.pipeline, cred, { via: 'mcp', tool: name, args, bytesOut }, {
-      forward: (a, s) => this.upstreams.callTool(server, tool, a, { signal: s }),
+      forward: (a) => this.upstreams.callTool(server, tool, a, { signal }),
       measure: (r) => Buffer.byteLength(JSON.stringify(r)),
       digest: (r) => createHash('sha256').update(JSON.stringify(r)).digest('base64url'),
       inspect: (r) => this.inspectResult(r, this.upstreams.injectedValues(server)),

@@ -34,8 +34,8 @@ export type ResultInspector = <T>(value: T, injected: readonly string[]) => { re
 
 /** How one front door forwards a call and measures what came back. */
 export interface CallForwarder<R> {
-  /** Sends the call upstream (credentials injected there); the signal aborts it. */
-  forward(args: Record<string, unknown>, signal: AbortSignal): Promise<R>;
+  /** Sends the call upstream (credentials injected there); the caller's signal, if any, aborts it. */
+  forward(args: Record<string, unknown>, signal: AbortSignal | undefined): Promise<R>;
   /** Size of the result as received, for the task's bytes-in budget. */
   measure(result: R): number;
   /** Digest of the result as the agent receives it, for the outcome entry. */
@@ -153,7 +153,7 @@ export async function runCall<R>(deps: PipelineDeps, cred: VerifiedCredential, c
   const started = performance.now();
   let result: R;
   try {
-    result = await fwd.forward(args, signal ?? new AbortController().signal);
+    result = await fwd.forward(args, signal);
   } catch (err) {
     const we = err instanceof WardenError ? err : new WardenError('INTERNAL', undefined, { cause: err });
     await recordOutcome(deps, actor, task.id, intent.seq, call, { outcome: 'failure', code: we.code, latencyMs: performance.now() - started });
