@@ -7,6 +7,7 @@ import { payloadCapture } from './audit/payload-capture.js';
 import type { EventLog } from './events/event-log.js';
 import { SYSTEM } from './events/event-log.js';
 import { RateLimiter } from './limits/rate-limiter.js';
+import { TaskCharges } from './limits/task-charges.js';
 import { ToolCatalog, type ListedTool, type ServerToolSettings } from './mcp-gateway/catalog.js';
 import { McpGateway, type GatewayLogger, type GatewayUpstreams } from './mcp-gateway/gateway.js';
 import { UpstreamManager } from './mcp-gateway/upstreams/upstream-manager.js';
@@ -141,6 +142,7 @@ export function buildFrontDoors(
     return entry;
   };
   const capture = payloadCapture(config.audit.capture);
+  const charges = new TaskCharges(d.store, config.limits.task);
   const pipeline: PipelineDeps = {
     store: d.store,
     events: d.events,
@@ -148,7 +150,7 @@ export function buildFrontDoors(
     revocations: d.revocations,
     policy: d.policy,
     rates: new RateLimiter(config.limits.agent.ratePerSec, config.limits.agent.burst),
-    budget: config.limits.task,
+    charges,
     scanner,
     approve: d.approve,
     load,
@@ -194,6 +196,7 @@ export function buildFrontDoors(
       await gateway?.close();
       await manager?.close();
       await pool?.close();
+      await charges.close();
     },
   };
 }

@@ -1336,6 +1336,19 @@ export function storeContract<H extends StoreHandle>(name: string, makeStore: ()
         assert.deepEqual(await store().getTaskUsage(t.id), { calls: 2, bytesOut: 61, bytesIn: 70 });
       });
 
+      it('counts the bytes in a charge carries against the bytes-in limit, and applies none of it when refused', async () => {
+        const t = await liveTask();
+        const budget = { bytesIn: 100 };
+        assert.deepEqual(await store().chargeTask(t.id, { calls: 1, bytesOut: 0, bytesIn: 60 }, budget), { ok: true, usage: { calls: 1, bytesOut: 0, bytesIn: 60 } });
+        // 60 stored + 40 carried reaches the limit: refused, and nothing of it applied.
+        assert.deepEqual(await store().chargeTask(t.id, { calls: 1, bytesOut: 0, bytesIn: 40 }, budget), { ok: false, usage: { calls: 1, bytesOut: 0, bytesIn: 60 } });
+        assert.deepEqual(await store().chargeTask(t.id, { calls: 1, bytesOut: 0, bytesIn: 39 }, budget), { ok: true, usage: { calls: 2, bytesOut: 0, bytesIn: 99 } });
+        // A first charge is held to the same rule.
+        const u = await liveTask();
+        assert.equal((await store().chargeTask(u.id, { calls: 1, bytesOut: 0, bytesIn: 100 }, budget)).ok, false);
+        assert.deepEqual(await store().getTaskUsage(u.id), { calls: 0, bytesOut: 0, bytesIn: 0 });
+      });
+
       it('refuses a first charge larger than the budget', async () => {
         const t = await liveTask();
         assert.deepEqual(await store().chargeTask(t.id, { calls: 1, bytesOut: 500, bytesIn: 0 }, { bytesOut: 100 }), { ok: false, usage: { calls: 0, bytesOut: 0, bytesIn: 0 } });

@@ -227,13 +227,25 @@ export function createAddressPolicy(allowPrivateNetwork: readonly string[] = [])
     if (mapped?.form === 'mapped' && list.check(mapped.ipv4, 'ipv4')) return true;
     return list.check(bare, isIP(bare) === 4 ? 'ipv4' : 'ipv6');
   };
+  const decide = (ip: string): AddressDecision => {
+    const cls = classifyAddress(ip);
+    if (cls === 'public') return { allowed: true, class: cls };
+    if (NEVER_ALLOWED.has(cls)) return { allowed: false, reason: cls };
+    const allowed = cls === 'metadata' ? covered(hosts, ip) : covered(ranges, ip);
+    return allowed ? { allowed: true, class: cls } : { allowed: false, reason: cls };
+  };
+  // A decision depends only on the address text and this (fixed) list, and every forwarded
+  // request asks again for the same few addresses: each BlockList lookup builds a SocketAddress.
+  const decided = new Map<string, AddressDecision>();
   return {
     check(ip: string): AddressDecision {
-      const cls = classifyAddress(ip);
-      if (cls === 'public') return { allowed: true, class: cls };
-      if (NEVER_ALLOWED.has(cls)) return { allowed: false, reason: cls };
-      const allowed = cls === 'metadata' ? covered(hosts, ip) : covered(ranges, ip);
-      return allowed ? { allowed: true, class: cls } : { allowed: false, reason: cls };
+      let decision = decided.get(ip);
+      if (!decision) {
+        decision = Object.freeze(decide(ip));
+        if (decided.size >= 4096) decided.clear();
+        decided.set(ip, decision);
+      }
+      return decision;
     },
   };
 }

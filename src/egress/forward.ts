@@ -59,6 +59,17 @@ export interface ForwardResult {
   readonly injected: ReadonlySet<string>;
 }
 
+/** Each upstream's `baseUrl` parsed once, not per request (keyed by the text; read, never changed). */
+const baseUrls = new Map<string, URL>();
+function baseUrlOf(upstream: HttpUpstream): URL {
+  let url = baseUrls.get(upstream.baseUrl);
+  if (!url) {
+    if (baseUrls.size >= 1024) baseUrls.clear();
+    baseUrls.set(upstream.baseUrl, (url = new URL(upstream.baseUrl)));
+  }
+  return url;
+}
+
 const policies = new WeakMap<readonly string[], AddressPolicy>();
 function addressPolicy(upstream: HttpUpstream): AddressPolicy {
   let policy = policies.get(upstream.allowPrivateNetwork);
@@ -112,7 +123,7 @@ export async function forwardHttp(upstream: HttpUpstream, request: EgressRequest
   try {
     const body = await readBounded(request.body, { limit: upstream.maxRequestBytes, deadline, destroyOnStop: false });
     phase = 'upstream';
-    const baseUrl = new URL(upstream.baseUrl);
+    const baseUrl = baseUrlOf(upstream);
     const target = await resolveTarget(baseUrl, addressPolicy(upstream), deps.resolver ?? systemResolver, (p) => deadline.race(p));
     const injection = await deadline.race(resolveCredentials(upstream.credentials, deps.resolveSecret));
 

@@ -4,7 +4,7 @@ import { WardenError } from '../errors/warden-error.js';
 import { refuseCall, runCall, type Finding, type PipelineDeps, type ResultInspector } from '../pipeline/call-pipeline.js';
 import type { VerifiedCredential } from '../pipeline/verified-credential.js';
 import type { ConnectionPool } from './connection-pool.js';
-import { forwardHttp, type ForwardResult } from './forward.js';
+import { forwardHttp, type ForwardDeps, type ForwardResult } from './forward.js';
 import type { HeaderMap } from './headers.js';
 import type { SecretResolver } from './inject-credentials.js';
 import { checkPath, checkQuery } from './path-policy.js';
@@ -69,6 +69,14 @@ export class HttpProxy {
     private readonly deps: { resolveSecret: SecretResolver; pool: ConnectionPool; resolver?: Resolver },
   ) {}
 
+  private readonly depsByUpstream = new WeakMap<HttpUpstream, ForwardDeps>();
+  /** The forwarder's dependencies for one upstream, built once rather than per request. */
+  private forwardDeps(u: HttpUpstream): ForwardDeps {
+    let d = this.depsByUpstream.get(u);
+    if (!d) this.depsByUpstream.set(u, (d = { ...this.deps, proxyBase: `/proxy/${u.name}` }));
+    return d;
+  }
+
   /** The largest request body any upstream accepts (the HTTP layer's own bound). */
   get maxRequestBytes(): number {
     return Math.max(1024, ...this.upstreams.map((u) => u.maxRequestBytes));
@@ -106,7 +114,9 @@ export class HttpProxy {
       { via: 'http', tool: httpAction(u.name, req.method), args, bytesOut: body.length, meta: { upstream: u.name, method: req.method, path: checked.path } },
       {
         forward: async (_args, s) => {
-          last = await forwardHttp(u, { method: req.method, path: checked.path, query, headers: req.headers, body, signal: s }, { ...this.deps, proxyBase: `/proxy/${u.name}` });
+          // Without a caller's signal the forward's own deadline is the only one: no signal to
+          // combine with it (AbortSignal.any costs more than the rest of the deadline).
+          last = await forwardHttp(u, { method: req.method, path: checked.path, query, headers: req.headers, body, ...(s ? { signal: s } : {}) }, this.forwardDeps(u));
           return { status: last.status, headers: last.headers, body: last.body };
         },
         measure: (r) => r.body.length,

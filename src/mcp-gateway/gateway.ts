@@ -9,6 +9,7 @@ import { matches } from '../identity/capabilities.js';
 import { refuseCall, runCall, type PipelineDeps, type ResultInspector } from '../pipeline/call-pipeline.js';
 import type { VerifiedCredential } from '../pipeline/verified-credential.js';
 import type { GatewayTool, ListedTool, ToolCatalog } from './catalog.js';
+import { holdSseHeaders } from './hold-sse-headers.js';
 
 /** The upstream MCP servers as the gateway uses them. */
 export interface GatewayUpstreams {
@@ -129,6 +130,8 @@ export class McpGateway {
     // The SDK hands `auth` to request handlers: that is how they learn this request's
     // credential (a refreshed token is a new credential in the same session). No token in it.
     raw.auth = { token: '', clientId: cred.agentId, scopes: [...cred.scope], expiresAt: cred.exp, extra: { cred } };
+    // A POST's answer is one quick SSE stream; a GET's is the long-lived notification stream.
+    if (req.method === 'POST') holdSseHeaders(res);
     await (session as unknown as Session).transport.handleRequest(raw as never, res, body);
   }
 
@@ -255,7 +258,7 @@ export class McpGateway {
     }
     const bytesOut = Buffer.byteLength(JSON.stringify(args));
     return runCall(this.pipeline, cred, { via: 'mcp', tool: name, args, bytesOut }, {
-      forward: (a, s) => this.upstreams.callTool(server, tool, a, { signal: s }),
+      forward: (a) => this.upstreams.callTool(server, tool, a, { signal }),
       measure: (r) => Buffer.byteLength(JSON.stringify(r)),
       digest: (r) => createHash('sha256').update(JSON.stringify(r)).digest('base64url'),
       inspect: (r) => this.inspectResult(r, this.upstreams.injectedValues(server)),

@@ -2,6 +2,7 @@ import type { Agent, Chain, Task } from '../domain/index.js';
 import { WardenError } from '../errors/warden-error.js';
 import type { EventLog } from '../events/event-log.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
+import type { TaskCharges } from '../limits/task-charges.js';
 import type { PolicyService } from '../policy/policy-service.js';
 import type { RevocationSet } from '../revocation/revocation-set.js';
 import type { Store, TaskBudget } from '../store/store.js';
@@ -34,8 +35,8 @@ export type ResultInspector = <T>(value: T, injected: readonly string[]) => { re
 
 /** How one front door forwards a call and measures what came back. */
 export interface CallForwarder<R> {
-  /** Sends the call upstream (credentials injected there); the signal aborts it. */
-  forward(args: Record<string, unknown>, signal: AbortSignal): Promise<R>;
+  /** Sends the call upstream (credentials injected there); the caller's signal, if any, aborts it. */
+  forward(args: Record<string, unknown>, signal: AbortSignal | undefined): Promise<R>;
   /** Size of the result as received, for the task's bytes-in budget. */
   measure(result: R): number;
   /** Digest of the result as the agent receives it, for the outcome entry. */
@@ -54,7 +55,8 @@ export interface PipelineDeps {
   readonly revocations: RevocationSet;
   readonly policy: PolicyService;
   readonly rates: RateLimiter;
-  readonly budget: TaskBudget;
+  /** The task budget: calls and bytes out admitted before a call, its bytes in noted after. */
+  readonly charges: TaskCharges;
   readonly scanner: CallScanner;
   /** The approve stage (people, bound to the exact call); resolves to the approval used. */
   readonly approve: (call: AuthorizedCall, cred: VerifiedCredential, toolCall: ToolCall) => Promise<string | null>;
@@ -123,8 +125,8 @@ export async function runCall<R>(deps: PipelineDeps, cred: VerifiedCredential, c
   const rate = deps.rates.take(cred.agentId);
   if (!rate.ok) await refuse(new WardenError('RATE_LIMITED', { retryAfterMs: rate.retryAfterMs }));
   const { agent, task } = await deps.load(cred);
-  const charged = await deps.store.chargeTask(task.id, { calls: 1, bytesOut: call.bytesOut, bytesIn: 0 }, deps.budget);
-  if (!charged.ok) await refuse(new WardenError('BUDGET_EXCEEDED', { limit: exceededLimit(charged.usage, call.bytesOut, deps.budget) }));
+  const charged = await deps.charges.admit(task.id, call.bytesOut);
+  if (!charged.ok) await refuse(new WardenError('BUDGET_EXCEEDED', { limit: exceededLimit(charged.usage, call.bytesOut, deps.charges.budget) }));
 
   // scan outgoing arguments
   let args: Record<string, unknown>;
@@ -173,7 +175,7 @@ export async function runCall<R>(deps: PipelineDeps, cred: VerifiedCredential, c
   const started = performance.now();
   let result: R;
   try {
-    result = await fwd.forward(args, signal ?? new AbortController().signal);
+    result = await fwd.forward(args, signal);
   } catch (err) {
     const we = err instanceof WardenError ? err : new WardenError('INTERNAL', undefined, { cause: err });
     await outcome({ outcome: 'failure', code: we.code, latencyMs: performance.now() - started });
@@ -181,7 +183,7 @@ export async function runCall<R>(deps: PipelineDeps, cred: VerifiedCredential, c
   }
   const latencyMs = performance.now() - started;
   const bytesIn = fwd.measure(result);
-  await deps.store.chargeTask(task.id, { calls: 0, bytesOut: 0, bytesIn }, null);
+  deps.charges.received(task.id, bytesIn);
   let inspected: { result: R; findings: readonly Finding[] };
   try {
     inspected = fwd.inspect(result);

@@ -242,8 +242,9 @@ export interface Store {
   acceptToolChange(server: string, tool: string, pendingDigest: string, by: PersonId, now: number): Promise<ToolPin | null>;
   /**
    * Charges a task atomically (any number of replicas): with `budget`, the charge is applied
-   * only if calls and bytes out stay within it and bytes in are not already over it; without,
-   * it is applied unconditionally. Resolves to whether it was applied and the usage after.
+   * only if calls and bytes out stay within it and bytes in — those stored plus those in the
+   * charge — are under it (`withinBudget`); without, it is applied unconditionally. Resolves to
+   * whether it was applied and the usage after (or as stored, when it was not).
    */
   chargeTask(taskId: TaskId, charge: TaskUsage, budget: TaskBudget | null): Promise<{ ok: boolean; usage: TaskUsage }>;
   getTaskUsage(taskId: TaskId): Promise<TaskUsage>;

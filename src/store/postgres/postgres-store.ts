@@ -894,7 +894,7 @@ export class PostgresStore implements Store {
        ON CONFLICT (task_id) DO UPDATE SET calls = u.calls + $2, bytes_out = u.bytes_out + $3, bytes_in = u.bytes_in + $4
        WHERE ($5::bigint IS NULL OR u.calls + $2 <= $5)
          AND ($6::bigint IS NULL OR u.bytes_out + $3 <= $6)
-         AND ($7::bigint IS NULL OR u.bytes_in < $7 OR ($2 = 0 AND $3 = 0))
+         AND ($7::bigint IS NULL OR u.bytes_in + $4 < $7 OR ($2 = 0 AND $3 = 0))
        RETURNING calls, bytes_out, bytes_in`,
       [taskId, charge.calls, charge.bytesOut, charge.bytesIn, ...limits],
     );

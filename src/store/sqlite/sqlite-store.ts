@@ -878,7 +878,7 @@ export class SqliteStore implements Store {
          ON CONFLICT (task_id) DO UPDATE SET calls = u.calls + @calls, bytes_out = u.bytes_out + @out, bytes_in = u.bytes_in + @in
          WHERE (@maxCalls IS NULL OR u.calls + @calls <= @maxCalls)
            AND (@maxOut IS NULL OR u.bytes_out + @out <= @maxOut)
-           AND (@maxIn IS NULL OR u.bytes_in < @maxIn OR (@calls = 0 AND @out = 0))
+           AND (@maxIn IS NULL OR u.bytes_in + @in < @maxIn OR (@calls = 0 AND @out = 0))
          RETURNING calls, bytes_out, bytes_in`,
       ).get({
         task: taskId,
