@@ -11,6 +11,7 @@ import { taskCommands } from './commands/task.js';
 import { toolCommands } from './commands/tools.js';
 import { mcpCommands } from './commands/mcp.js';
 import { demoCommands } from './commands/demo.js';
+import { evalCommands } from './commands/eval.js';
 import { defaultServerUrl } from './env.js';
 
 const program = new Command()
@@ -39,6 +40,7 @@ approvalCommands(program, globals);
 toolCommands(program, globals);
 mcpCommands(program, globals);
 demoCommands(program);
+evalCommands(program, globals);
 policyCommands(program, globals);
 secretCommands(program, globals);
 auditCommands(program, globals);
