@@ -3,7 +3,9 @@ import type { Agent, Task } from './domain/index.js';
 import { ConnectionPool } from './egress/connection-pool.js';
 import { HttpProxy, httpCatalog } from './egress/proxy.js';
 import { WardenError } from './errors/warden-error.js';
+import type { KeyObject } from 'node:crypto';
 import { payloadCapture } from './audit/payload-capture.js';
+import { FlowTracker } from './flow/flow-tracker.js';
 import type { EventLog } from './events/event-log.js';
 import { SYSTEM } from './events/event-log.js';
 import { RateLimiter } from './limits/rate-limiter.js';
@@ -121,6 +123,8 @@ export function buildFrontDoors(
     revocations: RevocationSet;
     policy: PolicyService;
     secrets: SecretService;
+    /** The master key: flow digests are keyed from it, so replicas agree on them. */
+    masterKey: KeyObject;
     approve: (call: AuthorizedCall, cred: VerifiedCredential, toolCall: ToolCall) => Promise<string | null>;
     log: GatewayLogger;
     version: string;
@@ -142,6 +146,8 @@ export function buildFrontDoors(
     return entry;
   };
   const capture = payloadCapture(config.audit.capture);
+  // Flow tracking costs a look at every result; without an untrusted source it decides nothing.
+  const flow = labelsAnyUntrusted(config) ? new FlowTracker(d.store, d.clock, d.masterKey, config.flow) : undefined;
   const charges = new TaskCharges(d.store, config.limits.task);
   const pipeline: PipelineDeps = {
     store: d.store,
@@ -155,6 +161,7 @@ export function buildFrontDoors(
     approve: d.approve,
     load,
     ...(capture ? { capture } : {}),
+    ...(flow ? { flow } : {}),
   };
   const resolveSecret = (name: string) => d.secrets.resolve(name);
 
@@ -199,4 +206,13 @@ export function buildFrontDoors(
       await charges.close();
     },
   };
+}
+
+/** Whether any tool or upstream of the config is labelled `source: untrusted`. */
+export function labelsAnyUntrusted(config: ConfigFile): boolean {
+  return (
+    config.tools.some((t) => t.labels.source === 'untrusted') ||
+    config.upstreams.http.some((u) => u.labels.source === 'untrusted') ||
+    config.upstreams.mcp.some((u) => u.defaults.labels.source === 'untrusted' || Object.values(u.tools).some((t) => t.labels?.source === 'untrusted'))
+  );
 }

@@ -192,7 +192,7 @@ export class Warden {
         });
         return used.id;
       };
-      frontDoors = buildFrontDoors(config, catalog, { store, events, clock, revocations: revocationsEarly, policy, secrets, approve, log: logger, version: VERSION });
+      frontDoors = buildFrontDoors(config, catalog, { store, events, clock, revocations: revocationsEarly, policy, secrets, masterKey: init.masterKey.key, approve, log: logger, version: VERSION });
       // An MCP upstream never seen before is listed now, so that policies may name its tools.
       await frontDoors.discoverNew();
       const loaded = await policy.start(config.policy.watch);

@@ -1277,37 +1277,41 @@ export function storeContract<H extends StoreHandle>(name: string, makeStore: ()
 
       it('knows nothing of a task that recorded nothing', async () => {
         const t = await liveTask();
-        assert.deepEqual(await store().getTaskFlow(t.id, ['d1']), { untrustedRead: false, confidentialRead: false, trusted: [], untrusted: [] });
+        assert.deepEqual(await store().getTaskFlow(t.id, ['d1']), { untrustedRead: false, confidentialRead: false, incomplete: false, revision: 0, trusted: [], untrusted: [] });
       });
 
       it('raises labels but never lowers them, and tells where each asked-for value was seen', async () => {
         const t = await liveTask();
-        await store().recordTaskFlow(t.id, { untrustedRead: false, confidentialRead: false, values: [{ digest: 'purpose-1', trust: 'trusted' }] }, T0, 100);
-        await store().recordTaskFlow(t.id, { untrustedRead: true, confidentialRead: false, values: [{ digest: 'evil-1', trust: 'untrusted' }, { digest: 'purpose-1', trust: 'untrusted' }] }, T0 + 1, 100);
-        await store().recordTaskFlow(t.id, { untrustedRead: false, confidentialRead: true, values: [] }, T0 + 2, 100);
+        await store().recordTaskFlow(t.id, { untrustedRead: false, confidentialRead: false, incomplete: false, values: [{ digest: 'purpose-1', trust: 'trusted' }] }, T0, 100);
+        await store().recordTaskFlow(t.id, { untrustedRead: true, confidentialRead: false, incomplete: false, values: [{ digest: 'evil-1', trust: 'untrusted' }, { digest: 'purpose-1', trust: 'untrusted' }] }, T0 + 1, 100);
+        await store().recordTaskFlow(t.id, { untrustedRead: false, confidentialRead: true, incomplete: false, values: [] }, T0 + 2, 100);
         const flow = await store().getTaskFlow(t.id, ['purpose-1', 'evil-1', 'never']);
         assert.equal(flow.untrustedRead, true);
         assert.equal(flow.confidentialRead, true);
         assert.deepEqual([...flow.trusted].sort(), ['purpose-1']);
         assert.deepEqual([...flow.untrusted].sort(), ['evil-1', 'purpose-1']);
+        assert.equal(flow.revision, 3);
+        const all = await store().getTaskFlow(t.id, 'all');
+        assert.deepEqual([...all.untrusted].sort(), ['evil-1', 'purpose-1']);
       });
 
       it('keeps at most maxValues values per task, and still raises the labels past it', async () => {
         const t = await liveTask();
         const values = Array.from({ length: 5 }, (_, i) => ({ digest: `v${i}`, trust: 'untrusted' as const }));
-        await store().recordTaskFlow(t.id, { untrustedRead: false, confidentialRead: false, values }, T0, 3);
-        await store().recordTaskFlow(t.id, { untrustedRead: true, confidentialRead: false, values: [{ digest: 'late', trust: 'untrusted' }] }, T0 + 1, 3);
+        await store().recordTaskFlow(t.id, { untrustedRead: false, confidentialRead: false, incomplete: false, values }, T0, 3);
+        await store().recordTaskFlow(t.id, { untrustedRead: true, confidentialRead: false, incomplete: false, values: [{ digest: 'late', trust: 'untrusted' }] }, T0 + 1, 3);
         const flow = await store().getTaskFlow(t.id, ['v0', 'v1', 'v2', 'v3', 'v4', 'late']);
         assert.equal(flow.untrusted.length, 3);
         assert.ok(!flow.untrusted.includes('late'));
         assert.equal(flow.untrustedRead, true);
+        assert.equal(flow.incomplete, true, 'an untrusted value was not kept');
       });
 
       it('keeps tasks apart', async () => {
         const [a, b] = [await liveTask(), await liveTask()];
-        await store().recordTaskFlow(a.id, { untrustedRead: true, confidentialRead: false, values: [{ digest: 'x', trust: 'untrusted' }] }, T0, 100);
-        await store().recordTaskFlow(b.id, { untrustedRead: false, confidentialRead: false, values: [] }, T0, 100);
-        assert.deepEqual(await store().getTaskFlow(b.id, ['x']), { untrustedRead: false, confidentialRead: false, trusted: [], untrusted: [] });
+        await store().recordTaskFlow(a.id, { untrustedRead: true, confidentialRead: false, incomplete: false, values: [{ digest: 'x', trust: 'untrusted' }] }, T0, 100);
+        await store().recordTaskFlow(b.id, { untrustedRead: false, confidentialRead: false, incomplete: false, values: [] }, T0, 100);
+        assert.deepEqual(await store().getTaskFlow(b.id, ['x']), { untrustedRead: false, confidentialRead: false, incomplete: false, revision: 1, trusted: [], untrusted: [] });
       });
     });
 

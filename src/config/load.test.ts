@@ -32,6 +32,7 @@ describe('parseConfig', () => {
       scanning: { results: 'redact', arguments: 'block', disabled: [], extraPatterns: [] },
       upstreams: { mcp: [], http: [] },
       secrets: { masterKeyFile: 'keys/master.key' },
+      flow: { onViolation: 'approve', internalDomains: [], maxValuesPerTask: 20_000 },
       audit: { durability: 'process', checkpointEverySec: 60, capture: { tools: [], maxBytes: 4096 }, export: [] },
     });
     assert.deepEqual(parseConfig('# nothing set\n', 'warden.yaml'), defaults);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AUDIT_DEFAULTS, AuditConfigSchema } from './audit-config.js';
+import { FLOW_DEFAULTS, FlowConfigSchema } from './flow-config.js';
 import { HttpUpstreamsSchema } from '../egress/upstream-config.js';
 import { McpUpstreamsSchema } from '../mcp-gateway/upstreams/upstream-config.js';
 import { ScanningConfigSchema } from '../scanning/scanning-config.js';
@@ -162,6 +163,8 @@ export const ConfigFileSchema = z
       })
       .strict()
       .default({ masterKeyFile: 'keys/master.key' }),
+    /** What Warden does about toxic flows (docs/flow.md). */
+    flow: FlowConfigSchema.default(FLOW_DEFAULTS),
     /** The tamper-evident audit log (docs/audit.md). */
     audit: AuditConfigSchema.default(AUDIT_DEFAULTS),
   })

@@ -3,11 +3,27 @@ import { z } from 'zod';
 export const RISK_TIERS = ['low', 'medium', 'high', 'critical'] as const;
 export const RiskTierSchema = z.enum(RISK_TIERS);
 
-/** Flow labels of a tool (DESIGN.md "Flow control"); the toxic-flow issue puts them to work. */
+/** An argument name (a top-level key of the call's arguments, or the HTTP `path`/`query`). */
+export const ArgNameSchema = z.string().min(1).max(128);
+
+/**
+ * Flow labels of a tool (DESIGN.md "Flow control", docs/flow.md):
+ * - `source`: does its result carry outside content (`untrusted`: web pages, inboxes, files and
+ *   messages others wrote) or only what the organisation controls (`trusted`)?
+ * - `data`: how sensitive is what it returns?
+ * - `sink`: does it send or change something (`internal`: inside the organisation; `external`:
+ *   to the outside world), or nothing (`none`)?
+ * - `sinkArgs`: the arguments naming where the data goes (recipients, URLs). When given, the
+ *   sink depends on them: `external` unless every address or URL in them is on one of the
+ *   organisation's domains (`flow.internalDomains`), and an `internal` sink becomes `external`
+ *   when one of them points outside.
+ */
 export const FlowLabelsSchema = z
   .object({
     source: z.enum(['trusted', 'untrusted']).default('trusted'),
     data: z.enum(['public', 'internal', 'confidential']).default('internal'),
     sink: z.enum(['none', 'internal', 'external']).default('none'),
+    sinkArgs: z.array(ArgNameSchema).max(20).optional(),
   })
   .strict();
+export type FlowLabels = z.infer<typeof FlowLabelsSchema>;

@@ -14,6 +14,9 @@ export interface SeenValue {
 export interface TaskFlow {
   readonly untrustedRead: boolean;
   readonly confidentialRead: boolean;
+  readonly incomplete: boolean;
+  /** Bumped by every write (0: nothing recorded). */
+  readonly revision: number;
   readonly trusted: readonly string[];
   readonly untrusted: readonly string[];
 }
@@ -22,5 +25,6 @@ export interface TaskFlow {
 export interface TaskFlowUpdate {
   readonly untrustedRead: boolean;
   readonly confidentialRead: boolean;
+  readonly incomplete: boolean;
   readonly values: readonly SeenValue[];
 }

@@ -111,7 +111,7 @@ export class HttpProxy {
     return runCall<ProxyResponse>(
       this.pipeline,
       cred,
-      { via: 'http', tool: httpAction(u.name, req.method), args, bytesOut: body.length, meta: { upstream: u.name, method: req.method, path: checked.path } },
+      { via: 'http', tool: httpAction(u.name, req.method), args, bytesOut: body.length, meta: { upstream: u.name, method: req.method, path: checked.path }, labels: u.labels },
       {
         forward: async (_args, s) => {
           // Without a caller's signal the forward's own deadline is the only one: no signal to
@@ -122,6 +122,7 @@ export class HttpProxy {
         measure: (r) => r.body.length,
         digest: (r) => createHash('sha256').update(r.body).digest('base64url'),
         inspect: (r) => this.inspect(r, last ? [...last.injected] : []),
+        content: (r) => (TEXTUAL.test(String(r.headers['content-type'] ?? '')) ? r.body.toString('utf8') : ''),
       },
       signal,
     );

@@ -250,14 +250,15 @@ export class McpGateway {
     if (!cred.scope.some((p) => matches(p, name))) await refuse(new WardenError('SCOPE_DENIED', { tool: name.slice(0, 200) }));
     if (!this.upstreams.names().includes(server)) await refuse(new WardenError('TOOL_NOT_FOUND', { tool: name.slice(0, 200) }));
     await this.ensureListed([server]);
+    let resolved: GatewayTool;
     try {
-      this.catalog.resolve(name);
+      resolved = this.catalog.resolve(name);
     } catch (err) {
       if (err instanceof WardenError) await refuse(err);
       throw err;
     }
     const bytesOut = Buffer.byteLength(JSON.stringify(args));
-    return runCall(this.pipeline, cred, { via: 'mcp', tool: name, args, bytesOut }, {
+    return runCall(this.pipeline, cred, { via: 'mcp', tool: name, args, bytesOut, labels: resolved.labels }, {
       forward: (a) => this.upstreams.callTool(server, tool, a, { signal }),
       measure: (r) => Buffer.byteLength(JSON.stringify(r)),
       digest: (r) => createHash('sha256').update(JSON.stringify(r)).digest('base64url'),

@@ -10,6 +10,9 @@ import type { Clock } from '../util/clock.js';
 import { authorizeCall, type AuthorizedCall, type ToolCall } from './stages/authorize.js';
 import { checkRevoked } from './stages/check-revoked.js';
 import { credentialChain } from './credential-chain.js';
+import type { FlowLabels } from '../config/tool-metadata.js';
+import type { FlowTracker } from '../flow/flow-tracker.js';
+import { flowData, flowMatters } from '../flow/flow-data.js';
 import { isVerified, type VerifiedCredential } from './verified-credential.js';
 
 /** What the inspect stage found and did; never the secret text itself. */
@@ -46,6 +49,8 @@ export interface CallForwarder<R> {
    * credential formats) redacted, or a throw (SECRET_IN_RESPONSE) when the config blocks.
    */
   inspect(result: R): { result: R; findings: readonly Finding[] };
+  /** What of the result the agent reads, for flow tracking (default: the result itself). */
+  content?(result: R): unknown;
 }
 
 export interface PipelineDeps {
@@ -62,6 +67,8 @@ export interface PipelineDeps {
   readonly approve: (call: AuthorizedCall, cred: VerifiedCredential, toolCall: ToolCall) => Promise<string | null>;
   /** Which calls keep their arguments and results in the audit entries (config `audit.capture`). */
   readonly capture?: PayloadCapture;
+  /** Flow labels and argument provenance per task (absent: no tool is labelled untrusted). */
+  readonly flow?: FlowTracker;
   /** Agent and task as the pipeline decides on them (cached briefly by the caller). */
   readonly load: (cred: VerifiedCredential) => Promise<{ agent: Agent; task: Task }>;
 }
@@ -80,6 +87,8 @@ export interface PipelineCall extends ToolCall {
   readonly bytesOut: number;
   /** Facts about the request kept in the audit entries (e.g. HTTP method and path). */
   readonly meta?: Record<string, unknown>;
+  /** The tool's flow labels, from the catalog. */
+  readonly labels?: FlowLabels;
 }
 
 /**
@@ -138,8 +147,10 @@ export async function runCall<R>(deps: PipelineDeps, cred: VerifiedCredential, c
     throw err;
   }
 
-  // authorize, approve, re-check revocation after any wait
-  const authorized = await authorizeCall({ policy: deps.policy, events: deps.events, clock: deps.clock, agent, task }, cred, { tool: call.tool, args }, { recordAllowed: false });
+  // flow facts (what the task has read, where the arguments came from), then authorize, approve,
+  // and re-check revocation after any wait
+  const flow = deps.flow && call.labels ? await deps.flow.facts(task, call.labels, args) : undefined;
+  const authorized = await authorizeCall({ policy: deps.policy, events: deps.events, clock: deps.clock, agent, task }, cred, { tool: call.tool, args }, { recordAllowed: false, ...(flow ? { flow } : {}) });
   const approval = authorized.decision.kind === 'approval' ? await deps.approve(authorized, cred, { tool: call.tool, args }) : null;
   if (approval) checkRevoked(cred, deps.revocations);
 
@@ -167,6 +178,7 @@ export async function runCall<R>(deps: PipelineDeps, cred: VerifiedCredential, c
       ...(argFindings.length > 0 ? { argumentRedactions: argFindings.map((f) => ({ ...f })) } : {}),
       ...(call.meta ? { request: call.meta } : {}),
       ...(deps.capture?.wants(call.tool) ? { args: deps.capture.clip(args) } : {}),
+      ...(flow && flowMatters(flow) ? { flow: flowData(flow) } : {}),
     },
   });
 
@@ -192,6 +204,8 @@ export async function runCall<R>(deps: PipelineDeps, cred: VerifiedCredential, c
     await outcome({ outcome: 'denied', code: we.code, latencyMs, data: { bytesIn, ...(we.details ? { details: we.details } : {}) } });
     throw we;
   }
+  // What the agent now has seen changes the task's flow before its next call is decided.
+  if (deps.flow && call.labels) await deps.flow.observe(task, call.labels, fwd.content ? fwd.content(inspected.result) : inspected.result);
   await outcome({
     outcome: 'success',
     resultDigest: fwd.digest(inspected.result),

@@ -191,7 +191,7 @@ export class PolicyEngine {
           risk: tool.risk,
           tags: tool.tags,
           // The sink may depend on the arguments (an address outside the organisation).
-          labels: req.flow?.sink ? { ...tool.labels, sink: req.flow.sink } : tool.labels,
+          labels: { source: tool.labels.source, data: tool.labels.data, sink: req.flow?.sink ?? tool.labels.sink },
         },
         task: {
           id: req.task.id,

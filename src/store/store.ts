@@ -168,13 +168,16 @@ export interface Store {
   advanceAuditCursor(name: string, from: number, to: number, at: number): Promise<boolean>;
 
   // Flow of a task (toxic-flow defense) ----------------------------------------------------
-  /** The task's labels (false when nothing was recorded) and which of `digests` it has seen, from where. */
-  getTaskFlow(taskId: string, digests: readonly string[]): Promise<TaskFlow>;
+  /**
+   * The task's labels (false, revision 0 when nothing was recorded) and which of `digests` it
+   * has seen, from where (`'all'`: every value it has seen).
+   */
+  getTaskFlow(taskId: string, digests: readonly string[] | 'all'): Promise<TaskFlow>;
   /**
    * Raises the task's labels (never lowers them) and remembers `values`, atomically. Once the
    * task holds `maxValues` values, further new ones are not kept (the labels still rise).
    */
-  recordTaskFlow(taskId: string, update: TaskFlowUpdate, at: number, maxValues: number): Promise<void>;
+  recordTaskFlow(taskId: string, update: TaskFlowUpdate, at: number, maxValues: number): Promise<{ revision: number }>;
 
   // Approvals (held calls) ---------------------------------------------------------------
   // An approval is *open* while it is pending, or approved and not yet consumed, and not

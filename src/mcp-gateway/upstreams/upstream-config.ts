@@ -87,6 +87,7 @@ export const ToolOverrideSchema = z
         source: FlowLabelsSchema.shape.source.unwrap().optional(),
         data: FlowLabelsSchema.shape.data.unwrap().optional(),
         sink: FlowLabelsSchema.shape.sink.unwrap().optional(),
+        sinkArgs: FlowLabelsSchema.shape.sinkArgs,
       })
       .strict()
       .optional(),

@@ -9,6 +9,7 @@ import type { Clock } from '../../util/clock.js';
 import { isVerified, type VerifiedCredential } from '../verified-credential.js';
 import { credentialChain } from '../credential-chain.js';
 import { decisionLink } from '../../policy/decision-link.js';
+import { flowData, flowMatters } from '../../flow/flow-data.js';
 
 export interface ToolCall {
   /** `server.tool` */
@@ -39,7 +40,7 @@ export async function authorizeCall(
   if (!isVerified(cred)) throw new TypeError('authorizeCall needs a credential from the authenticate stage');
   const { agent, task } = deps;
   const argsDigest = canonicalArgsDigest(call.tool, call.args);
-  const base = { agent: agent.id, task: task.id, tool: call.tool, argsDigest, person: cred.onBehalfOf };
+  const base = { agent: agent.id, task: task.id, tool: call.tool, argsDigest, person: cred.onBehalfOf, ...(opts.flow && flowMatters(opts.flow) ? { flow: flowData(opts.flow) } : {}) };
   if (!cred.scope.some((pattern) => matches(pattern, call.tool))) {
     await deps.events.record({
       type: 'policy.decide',
@@ -64,7 +65,9 @@ export async function authorizeCall(
   });
   // A front door that writes the call's intent entry records an allow there, with the decision
   // in it: one durable write fewer on the hot path. Denials are always recorded here.
-  const recordHere = opts.recordAllowed !== false || (decision.kind !== 'allow' && decision.kind !== 'approval');
+  // A call held because of what the task has read is recorded here too, with the flow facts.
+  const recordHere =
+    opts.recordAllowed !== false || (decision.kind !== 'allow' && decision.kind !== 'approval') || (decision.kind === 'approval' && opts.flow !== undefined && flowMatters(opts.flow));
   if (recordHere) await deps.events.record({
     type: 'policy.decide',
     outcome: decision.kind === 'allow' || decision.kind === 'approval' ? 'success' : decision.kind === 'failed' ? 'failure' : 'denied',

@@ -308,7 +308,11 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
         task_id TEXT PRIMARY KEY REFERENCES tasks(id),
         untrusted_read BOOLEAN NOT NULL DEFAULT false,
         confidential_read BOOLEAN NOT NULL DEFAULT false,
+        -- Untrusted values were not all kept (bounds): an unflagged argument may still be from them.
+        incomplete BOOLEAN NOT NULL DEFAULT false,
         values_count BIGINT NOT NULL DEFAULT 0,
+        -- Bumped by every write, so a replica knows whether its cached view is still current.
+        revision BIGINT NOT NULL DEFAULT 0,
         updated_at BIGINT NOT NULL
       );
 

@@ -624,35 +624,54 @@ export class PostgresStore implements Store {
     return (await this.execute('INSERT INTO audit_cursors (name, next_seq, updated_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [name, to, at])) === 1;
   }
 
-  async getTaskFlow(taskId: string, digests: readonly string[]): Promise<TaskFlow> {
-    const flags = (await this.query('SELECT untrusted_read, confidential_read FROM task_flow WHERE task_id = $1', [taskId]))[0];
+  async getTaskFlow(taskId: string, digests: readonly string[] | 'all'): Promise<TaskFlow> {
+    const flags = (await this.query('SELECT untrusted_read, confidential_read, incomplete, revision FROM task_flow WHERE task_id = $1', [taskId]))[0];
     const trusted: string[] = [];
     const untrusted: string[] = [];
-    if (flags && digests.length > 0) {
-      const rows = await this.query('SELECT digest, trust FROM task_values WHERE task_id = $1 AND digest = ANY($2::text[])', [taskId, [...digests]]);
+    if (flags && (digests === 'all' || digests.length > 0)) {
+      const rows =
+        digests === 'all'
+          ? await this.query('SELECT digest, trust FROM task_values WHERE task_id = $1', [taskId])
+          : await this.query('SELECT digest, trust FROM task_values WHERE task_id = $1 AND digest = ANY($2::text[])', [taskId, [...digests]]);
       for (const r of rows) (r.trust === 'trusted' ? trusted : untrusted).push(String(r.digest));
     }
-    return { untrustedRead: flags?.untrusted_read === true, confidentialRead: flags?.confidential_read === true, trusted, untrusted };
+    return {
+      untrustedRead: flags?.untrusted_read === true,
+      confidentialRead: flags?.confidential_read === true,
+      incomplete: flags?.incomplete === true,
+      revision: Number(flags?.revision ?? 0),
+      trusted,
+      untrusted,
+    };
   }
 
-  async recordTaskFlow(taskId: string, update: TaskFlowUpdate, at: number, maxValues: number): Promise<void> {
-    await this.transaction(async (c) => {
+  async recordTaskFlow(taskId: string, update: TaskFlowUpdate, at: number, maxValues: number): Promise<{ revision: number }> {
+    return this.transaction(async (c) => {
       // The row lock serializes replicas recording for the same task, so the count holds.
       const res = await c.query<Row>(
-        `INSERT INTO task_flow (task_id, untrusted_read, confidential_read, values_count, updated_at) VALUES ($1, $2, $3, 0, $4)
+        `INSERT INTO task_flow (task_id, untrusted_read, confidential_read, incomplete, values_count, revision, updated_at)
+         VALUES ($1, $2, $3, $4, 0, 1, $5)
          ON CONFLICT (task_id) DO UPDATE SET untrusted_read = task_flow.untrusted_read OR EXCLUDED.untrusted_read,
-           confidential_read = task_flow.confidential_read OR EXCLUDED.confidential_read, updated_at = EXCLUDED.updated_at
-         RETURNING values_count`,
-        [taskId, update.untrustedRead, update.confidentialRead, at],
+           confidential_read = task_flow.confidential_read OR EXCLUDED.confidential_read,
+           incomplete = task_flow.incomplete OR EXCLUDED.incomplete, revision = task_flow.revision + 1, updated_at = EXCLUDED.updated_at
+         RETURNING values_count, revision`,
+        [taskId, update.untrustedRead, update.confidentialRead, update.incomplete, at],
       );
       const room = Math.max(0, maxValues - Number(res.rows[0]?.values_count ?? 0));
-      if (room === 0 || update.values.length === 0) return;
       const values = update.values.slice(0, room);
-      const inserted = await c.query(
-        `INSERT INTO task_values (task_id, digest, trust) SELECT $1, * FROM unnest($2::text[], $3::text[]) ON CONFLICT DO NOTHING`,
-        [taskId, values.map((v) => v.digest), values.map((v) => v.trust)],
-      );
-      await c.query('UPDATE task_flow SET values_count = values_count + $1 WHERE task_id = $2', [inserted.rowCount ?? 0, taskId]);
+      const refused = update.values.slice(room).some((v) => v.trust === 'untrusted');
+      const inserted =
+        values.length === 0
+          ? 0
+          : ((
+              await c.query(`INSERT INTO task_values (task_id, digest, trust) SELECT $1, * FROM unnest($2::text[], $3::text[]) ON CONFLICT DO NOTHING`, [
+                taskId,
+                values.map((v) => v.digest),
+                values.map((v) => v.trust),
+              ])
+            ).rowCount ?? 0);
+      await c.query('UPDATE task_flow SET values_count = values_count + $1, incomplete = incomplete OR $2 WHERE task_id = $3', [inserted, refused, taskId]);
+      return { revision: Number(res.rows[0]?.revision) };
     });
   }
 

@@ -278,7 +278,11 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
         task_id TEXT PRIMARY KEY REFERENCES tasks(id),
         untrusted_read INTEGER NOT NULL DEFAULT 0,
         confidential_read INTEGER NOT NULL DEFAULT 0,
+        -- Untrusted values were not all kept (bounds): an unflagged argument may still be from them.
+        incomplete INTEGER NOT NULL DEFAULT 0,
         values_count INTEGER NOT NULL DEFAULT 0,
+        -- Bumped by every write, so a replica knows whether its cached view is still current.
+        revision INTEGER NOT NULL DEFAULT 0,
         updated_at INTEGER NOT NULL
       ) STRICT;
 

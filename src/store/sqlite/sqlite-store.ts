@@ -569,36 +569,52 @@ export class SqliteStore implements Store {
     });
   }
 
-  getTaskFlow(taskId: string, digests: readonly string[]): Promise<TaskFlow> {
+  getTaskFlow(taskId: string, digests: readonly string[] | 'all'): Promise<TaskFlow> {
     return this.run(() => {
-      const flags = this.sql('SELECT untrusted_read, confidential_read FROM task_flow WHERE task_id = ?').get(taskId) as Row | undefined;
+      const flags = this.sql('SELECT untrusted_read, confidential_read, incomplete, revision FROM task_flow WHERE task_id = ?').get(taskId) as Row | undefined;
       const trusted: string[] = [];
       const untrusted: string[] = [];
-      if (flags && digests.length > 0) {
-        const seen = this.db.prepare(`SELECT digest, trust FROM task_values WHERE task_id = ? AND digest IN (SELECT value FROM json_each(?))`);
-        for (const r of seen.all(taskId, JSON.stringify(digests)) as Row[]) (r.trust === 'trusted' ? trusted : untrusted).push(String(r.digest));
+      if (flags && (digests === 'all' || digests.length > 0)) {
+        const rows =
+          digests === 'all'
+            ? this.sql('SELECT digest, trust FROM task_values WHERE task_id = ?').all(taskId)
+            : this.sql('SELECT digest, trust FROM task_values WHERE task_id = ? AND digest IN (SELECT value FROM json_each(?))').all(taskId, JSON.stringify(digests));
+        for (const r of rows as Row[]) (r.trust === 'trusted' ? trusted : untrusted).push(String(r.digest));
       }
-      return { untrustedRead: flags?.untrusted_read === 1, confidentialRead: flags?.confidential_read === 1, trusted, untrusted };
+      return {
+        untrustedRead: flags?.untrusted_read === 1,
+        confidentialRead: flags?.confidential_read === 1,
+        incomplete: flags?.incomplete === 1,
+        revision: Number(flags?.revision ?? 0),
+        trusted,
+        untrusted,
+      };
     });
   }
 
-  recordTaskFlow(taskId: string, update: TaskFlowUpdate, at: number, maxValues: number): Promise<void> {
+  recordTaskFlow(taskId: string, update: TaskFlowUpdate, at: number, maxValues: number): Promise<{ revision: number }> {
     return this.run(() =>
       this.db.transaction(() => {
-        this.sql(
-          `INSERT INTO task_flow (task_id, untrusted_read, confidential_read, values_count, updated_at) VALUES (@task, @u, @c, 0, @at)
-           ON CONFLICT (task_id) DO UPDATE SET untrusted_read = max(untrusted_read, @u), confidential_read = max(confidential_read, @c), updated_at = @at`,
-        ).run({ task: taskId, u: update.untrustedRead ? 1 : 0, c: update.confidentialRead ? 1 : 0, at });
-        const count = Number((this.sql('SELECT values_count FROM task_flow WHERE task_id = ?').get(taskId) as Row).values_count);
-        const room = Math.max(0, maxValues - count);
-        if (room === 0 || update.values.length === 0) return;
-        const insert = this.sql('INSERT INTO task_values (task_id, digest, trust) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
+        const row = this.sql(
+          `INSERT INTO task_flow (task_id, untrusted_read, confidential_read, incomplete, values_count, revision, updated_at)
+           VALUES (@task, @u, @c, @i, 0, 1, @at)
+           ON CONFLICT (task_id) DO UPDATE SET untrusted_read = max(untrusted_read, @u), confidential_read = max(confidential_read, @c),
+             incomplete = max(incomplete, @i), revision = revision + 1, updated_at = @at
+           RETURNING values_count, revision`,
+        ).get({ task: taskId, u: update.untrustedRead ? 1 : 0, c: update.confidentialRead ? 1 : 0, i: update.incomplete ? 1 : 0, at }) as Row;
+        const room = Math.max(0, maxValues - Number(row.values_count));
         let added = 0;
+        let refused = false;
+        const insert = this.sql('INSERT INTO task_values (task_id, digest, trust) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
         for (const v of update.values) {
-          if (added >= room) break;
+          if (added >= room) {
+            refused ||= v.trust === 'untrusted';
+            continue;
+          }
           added += insert.run(taskId, v.digest, v.trust).changes;
         }
-        this.sql('UPDATE task_flow SET values_count = values_count + ? WHERE task_id = ?').run(added, taskId);
+        this.sql('UPDATE task_flow SET values_count = values_count + ?, incomplete = max(incomplete, ?) WHERE task_id = ?').run(added, refused ? 1 : 0, taskId);
+        return { revision: Number(row.revision) };
       }).immediate(),
     );
   }
