@@ -29,12 +29,12 @@ export interface MissRow {
   readonly untrustedRead: boolean;
   readonly confidentialRead: boolean;
   /**
-   * An argument of the step appeared in the result of an earlier forwarded call labelled
-   * `source: untrusted`, and not in the person's request: the harness's own check (text
-   * search, strings of 4 characters or more), telling whether argument provenance had
-   * something to catch.
+   * Where an argument of the step came from, by the harness's own text search (strings of 4
+   * characters or more, not in the person's request): the earlier forwarded calls whose result
+   * contains one, as `tool(source label)`; `-` when none. Tells whether argument provenance had
+   * something to catch, and whether the tool that carried it was labelled untrusted.
    */
-  readonly argFromOutside: boolean;
+  readonly argSeenIn: string;
   readonly runs: number;
 }
 
@@ -61,17 +61,19 @@ function strings(value: unknown, out: string[] = [], depth = 0): string[] {
   return out;
 }
 
-/** Did an argument of step `index` come from outside content Warden forwarded earlier in the run? */
-export function argFromOutside(run: TraceRun, steps: readonly StepOutcome[], index: number, labelsOf: LabelsOf): boolean {
+/** The earlier forwarded calls whose result holds an argument of step `index` not in the request (see {@link MissRow.argSeenIn}). */
+export function argSeenIn(run: TraceRun, steps: readonly StepOutcome[], index: number, labelsOf: LabelsOf): string {
+  const prompt = run.prompt.toLowerCase();
   const values = strings(run.steps[index]!.args)
     .map((v) => v.trim().toLowerCase())
-    .filter((v) => v.length >= 4);
-  const prompt = run.prompt.toLowerCase();
-  const outside = run.steps
-    .slice(0, index)
-    .filter((s, i) => steps[i]!.forwarded && labelsOf(run.suite, s.tool)?.source === 'untrusted')
-    .map((s) => s.result.toLowerCase());
-  return values.some((v) => !prompt.includes(v) && outside.some((r) => r.includes(v)));
+    .filter((v) => v.length >= 4 && !prompt.includes(v));
+  const seen = new Set<string>();
+  run.steps.slice(0, index).forEach((s, i) => {
+    if (!steps[i]!.forwarded) return;
+    const result = s.result.toLowerCase();
+    if (values.some((v) => result.includes(v))) seen.add(`${s.tool}(${labelsOf(run.suite, s.tool)?.source ?? '?'})`);
+  });
+  return seen.size > 0 ? [...seen].sort().join(',') : '-';
 }
 
 function grouped<T>(rows: readonly T[], keyOf: (r: T) => string, merge: (a: T, b: T) => T): T[] {
@@ -105,13 +107,13 @@ export function explainMisses(
       outcome: outcomeName(step),
       untrustedRead: step.flow.untrustedRead,
       confidentialRead: step.flow.confidentialRead,
-      argFromOutside: argFromOutside(run, steps, score.firstAttack, labelsOf),
+      argSeenIn: argSeenIn(run, steps, score.firstAttack, labelsOf),
       runs: 1,
     });
   }
   return grouped(
     rows,
-    (r) => JSON.stringify([r.suite, r.tool, r.sink, r.outcome, r.untrustedRead, r.confidentialRead, r.argFromOutside]),
+    (r) => JSON.stringify([r.suite, r.tool, r.sink, r.outcome, r.untrustedRead, r.confidentialRead, r.argSeenIn]),
     (a, b) => ({ ...a, runs: a.runs + b.runs }),
   ).sort((a, b) => b.runs - a.runs || a.suite.localeCompare(b.suite) || a.tool.localeCompare(b.tool));
 }

@@ -65,9 +65,9 @@ export function printReport(r: EvalReport): void {
       outcome: m.outcome,
       'untrusted read': yes(m.untrustedRead),
       'confidential read': yes(m.confidentialRead),
-      'arg from outside': yes(m.argFromOutside),
+      'argument seen in': m.argSeenIn,
     })),
-    ['runs', 'suite', 'tool', 'sink', 'outcome', 'untrusted read', 'confidential read', 'arg from outside'],
+    ['runs', 'suite', 'tool', 'sink', 'outcome', 'untrusted read', 'confidential read', 'argument seen in'],
   );
 
   out(`\nWhat interrupted benign runs${r.interruptions.length > TOP ? ` (top ${TOP} of ${r.interruptions.length} groups)` : ''}`);
@@ -86,6 +86,7 @@ export function printReport(r: EvalReport): void {
     ],
     ['outcome', 'calls'],
   );
+  out(`${n(r.steps.forwarded)} calls reached the replay upstream (allowed, and held ones once approved and repeated)`);
   out(`\n${n(r.replay.runs)} runs in ${r.replay.seconds} s: ${r.replay.runsPerSec} runs/s, ${r.replay.stepsPerSec} calls/s`);
   if (r.traces.badLines > 0) {
     out(`${n(r.traces.badLines)} of ${n(r.traces.lines)} lines of ${r.traces.file} are not valid runs and were skipped:`);

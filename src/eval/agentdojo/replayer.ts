@@ -4,13 +4,12 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { pino, type Logger } from 'pino';
 import type { ConfigFile } from '../../config/schema.js';
-import type { ApprovalId } from '../../domain/index.js';
 import { WardenAgent, generateAgentKey } from '../../sdk/index.js';
 import { CONFIG_FILE, Warden } from '../../warden.js';
 import { evalConfig } from './eval-config.js';
 import { ReplayScript } from './replay-script.js';
 import { startReplayUpstream, type ReplayUpstream } from './replay-upstream.js';
-import { classifyRefusal, type FlowFacts, type StepOutcome } from './step-outcome.js';
+import { approvalOf, classifyRefusal, type FlowFacts, type StepOutcome } from './step-outcome.js';
 import type { ReplayRun } from './trace.js';
 
 /** What Warden did with each step of one run, in order. */
@@ -43,6 +42,7 @@ export class Replayer {
   private constructor(
     private readonly warden: Warden,
     private readonly agent: WardenAgent,
+    private readonly approvers: readonly Admin[],
     private readonly upstream: ReplayUpstream,
     private readonly script: ReplayScript,
     private readonly dataDir: string,
@@ -65,8 +65,14 @@ export class Replayer {
       if (opts.policiesDir) await copyPolicies(opts.policiesDir, join(dataDir, cfg.config.policy.dir));
       const warden = await Warden.start({ dataDir, host: '127.0.0.1', port: 0, logger: opts.logger ?? pino({ level: 'silent' }) });
       try {
-        const agent = await registerAgent(warden, [...opts.tools.keys()]);
-        return new Replayer(warden, agent, upstream, script, dataDir, opts.tools);
+        const admin = adminOf(warden, warden.adminKey ?? '');
+        const agent = await registerAgent(warden, admin, [...opts.tools.keys()]);
+        const approvers: Admin[] = [];
+        for (let i = 1; i <= APPROVERS; i++) {
+          const person = await admin('POST', '/v1/persons', { name: `Eval Approver ${i}`, email: `approver-${i}@eval.warden.local`, roles: ['approver'] });
+          approvers.push(adminOf(warden, String((person as { apiKey?: unknown }).apiKey)));
+        }
+        return new Replayer(warden, agent, approvers, upstream, script, dataDir, opts.tools);
       } catch (err) {
         await warden.close();
         throw err;
@@ -80,10 +86,17 @@ export class Replayer {
 
   /**
    * Replays one run: a task whose purpose is the run's prompt and whose scope is its suite's
-   * tools, then every step in order. A step Warden denies or holds is recorded and never reaches
-   * the upstream, so Warden learns nothing from its result — as in a real run — and the replay
-   * goes on with the next recorded step: a later step is still judged (the first attack step
-   * may come after an interrupted benign one), in the flow state Warden really has.
+   * tools, then every step in order, each judged as Warden decides it.
+   *
+   * After an interruption the replay goes on, so that every step is judged (the first attack
+   * step may come after an interrupted benign one) in a flow state that matches the recorded
+   * run as far as Warden allows:
+   * - a held step is approved by a person (the eval's approver, through the admin API, as
+   *   `warden approvals approve` does) and the agent repeats the call, which now goes through:
+   *   Warden sees its result, as the recorded agent did before its next call. The step still
+   *   counts as held: a person was asked;
+   * - a denied step cannot be approved: its result never reaches Warden, and the replay goes
+   *   on with the next recorded step, decided in the flow state Warden really has.
    */
   async replay(run: ReplayRun): Promise<RunOutcome> {
     const tools = this.tools.get(run.suite);
@@ -97,19 +110,14 @@ export class Replayer {
       for (const step of run.steps) {
         const flow = await this.flowOf(task.taskId);
         this.script.arm(run.suite, step);
-        let refused: unknown;
-        try {
-          await client.callTool({ name: `${run.suite}.${step.tool}`, arguments: step.args });
-        } catch (err) {
-          refused = err ?? new Error('callTool threw nothing');
-        }
-        // Settled before anything is thrown on, so the script is ready for the next run.
+        const decided = await this.call(client, { name: `${run.suite}.${step.tool}`, arguments: step.args }).then(
+          (outcome) => ({ outcome }),
+          (fatal: unknown) => ({ fatal }),
+        );
+        // Settled whatever happened, so the script is ready for the next step or run.
         const settled = this.script.settle();
-        let outcome: Omit<StepOutcome, 'forwarded' | 'flow'> = { kind: 'allowed' };
-        if (refused !== undefined) {
-          const refusal = classifyRefusal(refused);
-          outcome = refusal.kind === 'held' && !refusal.policies ? { ...refusal, ...(await this.heldBy(refused)) } : refusal;
-        }
+        if ('fatal' in decided) throw decided.fatal;
+        let outcome = decided.outcome;
         if (settled.unexpected.length > 0) outcome = { kind: 'failed', code: 'REPLAY_MISMATCH' };
         else if (outcome.kind === 'allowed' && !settled.forwarded) outcome = { kind: 'failed', code: 'REPLAY_NOT_FORWARDED' };
         steps.push({ ...outcome, forwarded: settled.forwarded, flow });
@@ -122,18 +130,44 @@ export class Replayer {
     return { id: run.id, steps };
   }
 
+  /**
+   * One step's call through the gateway: allowed, or refused; a held call is approved and
+   * repeated. Throws what is not a refusal (a broken connection).
+   */
+  private async call(client: Client, call: { name: string; arguments: Record<string, unknown> }): Promise<Omit<StepOutcome, 'forwarded' | 'flow'>> {
+    const refused = await attempt(() => client.callTool(call));
+    if (refused === undefined) return { kind: 'allowed' };
+    const refusal = classifyRefusal(refused);
+    const approval = approvalOf(refused);
+    if (refusal.kind !== 'held' || approval === undefined) return refusal;
+    const policies = await this.approve(approval);
+    const again = await attempt(() => client.callTool(call));
+    // Refused again, the step stays unforwarded; anything but a refusal is thrown.
+    if (again !== undefined) classifyRefusal(again);
+    return { ...refusal, ...(policies ? { policies } : {}) };
+  }
+
+  /**
+   * Approves a held call as the eval's approvers, one after another until it is approved
+   * (`@approval("2")` needs two); resolves to the policies that held it.
+   */
+  private async approve(approvalId: string): Promise<string[] | undefined> {
+    let approval: { status?: unknown; policies?: unknown } | undefined;
+    for (const approver of this.approvers) {
+      const body = (await approver('POST', `/v1/approvals/${encodeURIComponent(approvalId)}/approve`, { comment: 'eval: approved so the replay follows the recorded run' })) as {
+        approval?: { status?: unknown; policies?: unknown };
+      };
+      approval = body.approval;
+      if (approval?.status !== 'pending') break;
+    }
+    const policies = approval?.policies;
+    return Array.isArray(policies) ? policies.filter((p): p is string => typeof p === 'string') : undefined;
+  }
+
   /** The task's flow facts now, as Warden's store holds them. */
   private async flowOf(taskId: string): Promise<FlowFacts> {
     const f = await this.warden.context.store.getTaskFlow(taskId, []);
     return { untrustedRead: f.untrustedRead, confidentialRead: f.confidentialRead };
-  }
-
-  /** A held call's refusal names its approval; the approval names the policies that asked for it. */
-  private async heldBy(err: unknown): Promise<{ policies?: string[] }> {
-    const id = (err as { data?: { details?: { approval?: unknown } } }).data?.details?.approval;
-    if (typeof id !== 'string') return {};
-    const approval = await this.warden.context.store.getApproval(id as ApprovalId);
-    return approval ? { policies: [...approval.policies] } : {};
   }
 
   async close(): Promise<void> {
@@ -158,23 +192,47 @@ async function copyPolicies(from: string, to: string): Promise<void> {
   for (const f of files) await copyFile(join(from, f), join(to, f));
 }
 
+/** People who approve held calls: enough for the strictest shipped `@approval`. */
+const APPROVERS = 3;
+
+/** Calls Warden's admin API as one person; resolves to the JSON body, throws on an error status. */
+type Admin = (method: string, path: string, body?: unknown) => Promise<unknown>;
+
+function adminOf(warden: Warden, key: string): Admin {
+  return async (method, path, body) => {
+    const res = await fetch(`${warden.listenUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const json = (await res.json().catch(() => ({}))) as { error?: { code?: string } };
+    if (!res.ok) throw new Error(`${method} ${path.split('/').slice(0, 3).join('/')}: ${json.error?.code ?? `HTTP ${res.status}`}`);
+    return json;
+  };
+}
+
+/** Runs a call; resolves to what it threw, or undefined when it succeeded. */
+async function attempt(call: () => Promise<unknown>): Promise<unknown> {
+  try {
+    await call();
+    return undefined;
+  } catch (err) {
+    return err ?? new Error('the call threw nothing');
+  }
+}
+
 /** One agent for the whole replay, its capability profile every tool of the replayed suites. */
-async function registerAgent(warden: Warden, suites: readonly string[]): Promise<WardenAgent> {
+async function registerAgent(warden: Warden, admin: Admin, suites: readonly string[]): Promise<WardenAgent> {
   const key = await generateAgentKey();
-  const res = await fetch(`${warden.listenUrl}/v1/agents`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${warden.adminKey ?? ''}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      name: 'agentdojo-replay',
-      owner: 'eval@warden.local',
-      purpose: 'replays recorded AgentDojo runs through the gateway',
-      riskCategory: 'limited',
-      capabilities: suites.map((s) => `${s}.*`),
-      maxTaskLifetimeSec: 3600,
-      publicKeys: [key.publicJwk],
-    }),
-  });
-  const body = (await res.json()) as { agent?: { id?: string }; error?: { code?: string } };
-  if (res.status !== 201 || typeof body.agent?.id !== 'string') throw new Error(`registering the replay agent failed: ${body.error?.code ?? res.status}`);
+  const body = (await admin('POST', '/v1/agents', {
+    name: 'agentdojo-replay',
+    owner: 'eval@warden.local',
+    purpose: 'replays recorded AgentDojo runs through the gateway',
+    riskCategory: 'limited',
+    capabilities: suites.map((s) => `${s}.*`),
+    maxTaskLifetimeSec: 3600,
+    publicKeys: [key.publicJwk],
+  })) as { agent?: { id?: unknown } };
+  if (typeof body.agent?.id !== 'string') throw new Error('registering the replay agent returned no id');
   return new WardenAgent({ wardenUrl: warden.url, agentId: body.agent.id, key });
 }

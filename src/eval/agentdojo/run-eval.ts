@@ -38,8 +38,11 @@ export interface EvalReport {
   readonly policies: string | null;
   readonly selection: { readonly suites: readonly string[] | null; readonly sample: number | null; readonly limit: number | null; readonly runs: number };
   readonly replay: { readonly runs: number; readonly steps: number; readonly seconds: number; readonly runsPerSec: number; readonly stepsPerSec: number };
-  /** Replayed steps by what Warden did, and by error code. */
-  readonly steps: { readonly byKind: Record<StepKind, number>; readonly byCode: Record<string, number> };
+  /**
+   * Replayed steps by what Warden did, and by error code; `forwarded`: those the replay
+   * upstream answered (the allowed ones, and the held ones once approved and repeated).
+   */
+  readonly steps: { readonly byKind: Record<StepKind, number>; readonly byCode: Record<string, number>; readonly forwarded: number };
   /** Steps the replay itself got wrong (`REPLAY_*`): any makes the numbers suspect. */
   readonly replayErrors: number;
   readonly overall: Tally;
@@ -115,9 +118,11 @@ function report(
   const byId = new Map(runs.map((r) => [r.id, r]));
   const byKind: Record<StepKind, number> = { allowed: 0, denied: 0, held: 0, failed: 0 };
   const byCode: Record<string, number> = {};
+  let forwarded = 0;
   for (const o of outcomes.values()) {
     for (const s of o.steps) {
       byKind[s.kind] += 1;
+      if (s.forwarded) forwarded += 1;
       if (s.code) byCode[s.code] = (byCode[s.code] ?? 0) + 1;
     }
   }
@@ -134,7 +139,7 @@ function report(
       runsPerSec: round(seconds > 0 ? runs.length / seconds : 0, 1),
       stepsPerSec: round(seconds > 0 ? steps / seconds : 0, 1),
     },
-    steps: { byKind, byCode },
+    steps: { byKind, byCode, forwarded },
     replayErrors: Object.entries(byCode).reduce((n, [code, count]) => (code.startsWith('REPLAY_') ? n + count : n), 0),
     overall: tally(scores),
     bySuite: tallyBy(scores, (s) => s.suite),

@@ -26,7 +26,10 @@ export interface StepOutcome {
   readonly code?: string;
   /** The policies that decided a denied or held call, as the refusal names them. */
   readonly policies?: readonly string[];
-  /** The replay upstream answered the call. */
+  /**
+   * The replay upstream answered the call: an allowed call, or a held one once approved and
+   * repeated (the replay approves held calls so that Warden sees what the recorded agent saw).
+   */
   readonly forwarded: boolean;
   /** The task's flow facts just before the call. */
   readonly flow: FlowFacts;
@@ -52,4 +55,11 @@ export function classifyRefusal(err: unknown): { kind: Exclude<StepKind, 'allowe
   const policies = Array.isArray(raw) ? raw.filter((p): p is string => typeof p === 'string') : undefined;
   const kind = DENIED.has(code) ? 'denied' : HELD.has(code) ? 'held' : 'failed';
   return { kind, code, ...(policies ? { policies } : {}) };
+}
+
+/** The approval a held call's refusal names (`details.approval`), if any. */
+export function approvalOf(err: unknown): string | undefined {
+  if (!(err instanceof McpError)) return undefined;
+  const id = (err.data as { details?: { approval?: unknown } } | undefined)?.details?.approval;
+  return typeof id === 'string' ? id : undefined;
 }
