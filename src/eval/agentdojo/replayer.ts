@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { pino, type Logger } from 'pino';
 import type { ConfigFile } from '../../config/schema.js';
+import { TOOL_LIMITS } from '../../mcp-gateway/upstreams/tool-definition.js';
 import { WardenAgent, generateAgentKey } from '../../sdk/index.js';
 import { CONFIG_FILE, Warden } from '../../warden.js';
 import { evalConfig } from './eval-config.js';
@@ -42,7 +43,7 @@ export class Replayer {
   private constructor(
     private readonly warden: Warden,
     private readonly agent: WardenAgent,
-    private readonly approvers: readonly Admin[],
+    private readonly approvers: readonly AsPerson[],
     private readonly upstream: ReplayUpstream,
     private readonly script: ReplayScript,
     private readonly dataDir: string,
@@ -67,7 +68,7 @@ export class Replayer {
       try {
         const admin = adminOf(warden, warden.adminKey ?? '');
         const agent = await registerAgent(warden, admin, [...opts.tools.keys()]);
-        const approvers: Admin[] = [];
+        const approvers: AsPerson[] = [];
         for (let i = 1; i <= APPROVERS; i++) {
           const person = await admin('POST', '/v1/persons', { name: `Eval Approver ${i}`, email: `approver-${i}@eval.warden.local`, roles: ['approver'] });
           approvers.push(adminOf(warden, String((person as { apiKey?: unknown }).apiKey)));
@@ -182,7 +183,7 @@ export class Replayer {
 
 /** The task's scope: every tool of its suite, by name (what a person would grant the agent for this kind of work). */
 export function scopeOf(suite: string, tools: readonly string[]): string[] {
-  return [...new Set(tools)].filter((t) => /^[A-Za-z0-9_.-]{1,128}$/.test(t)).sort().map((t) => `${suite}.${t}`);
+  return [...new Set(tools)].filter((t) => TOOL_LIMITS.name.test(t)).sort().map((t) => `${suite}.${t}`);
 }
 
 async function copyPolicies(from: string, to: string): Promise<void> {
@@ -195,10 +196,10 @@ async function copyPolicies(from: string, to: string): Promise<void> {
 /** People who approve held calls: enough for the strictest shipped `@approval`. */
 const APPROVERS = 3;
 
-/** Calls Warden's admin API as one person; resolves to the JSON body, throws on an error status. */
-type Admin = (method: string, path: string, body?: unknown) => Promise<unknown>;
+/** Warden's admin API as one person (by API key); resolves to the JSON body, throws on an error status. */
+type AsPerson = (method: string, path: string, body?: unknown) => Promise<unknown>;
 
-function adminOf(warden: Warden, key: string): Admin {
+function adminOf(warden: Warden, key: string): AsPerson {
   return async (method, path, body) => {
     const res = await fetch(`${warden.listenUrl}${path}`, {
       method,
@@ -222,7 +223,7 @@ async function attempt(call: () => Promise<unknown>): Promise<unknown> {
 }
 
 /** One agent for the whole replay, its capability profile every tool of the replayed suites. */
-async function registerAgent(warden: Warden, admin: Admin, suites: readonly string[]): Promise<WardenAgent> {
+async function registerAgent(warden: Warden, admin: AsPerson, suites: readonly string[]): Promise<WardenAgent> {
   const key = await generateAgentKey();
   const body = (await admin('POST', '/v1/agents', {
     name: 'agentdojo-replay',
