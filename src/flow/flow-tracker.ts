@@ -19,7 +19,8 @@ interface TaskState {
 /** Marks an argument list when provenance is incomplete: any argument may be from untrusted content. */
 export const INCOMPLETE_PROVENANCE = '(provenance incomplete)';
 
-const CACHE_TASKS = 5_000;
+// A ledger can hold thousands of digests: keep the views of the tasks in use, reload the rest.
+const CACHE_TASKS = 1_000;
 
 /**
  * The flow of each task (DESIGN.md "Flow control"): monotone labels and argument provenance.
