@@ -1265,15 +1265,17 @@ export function storeContract<H extends StoreHandle>(name: string, makeStore: ()
       });
     });
 
+    /** A task of a new agent, both stored. */
+    const liveTask = async (): Promise<Task> => {
+      const a = newAgent();
+      await store().insertAgent(a, []);
+      const t = newTask(a.id);
+      await store().insertTask(t);
+      return t;
+    };
+
     describe('task flow', () => {
       freshStore();
-      const liveTask = async (): Promise<Task> => {
-        const a = newAgent();
-        await store().insertAgent(a, []);
-        const t = newTask(a.id);
-        await store().insertTask(t);
-        return t;
-      };
 
       it('knows nothing of a task that recorded nothing', async () => {
         const t = await liveTask();
@@ -1317,13 +1319,6 @@ export function storeContract<H extends StoreHandle>(name: string, makeStore: ()
 
     describe('task usage', () => {
       freshStore();
-      const liveTask = async (): Promise<Task> => {
-        const a = newAgent();
-        await store().insertAgent(a, []);
-        const t = newTask(a.id);
-        await store().insertTask(t);
-        return t;
-      };
 
       it('charges a task within its budget and refuses what would exceed it, changing nothing', async () => {
         const t = await liveTask();
