@@ -17,6 +17,10 @@ export const ArgNameSchema = z.string().min(1).max(128);
  *   sink depends on them: `external` unless every address or URL in them is on one of the
  *   organisation's domains (`flow.internalDomains`), and an `internal` sink becomes `external`
  *   when one of them points outside.
+ * - `untrustedFields`: fields of a trusted tool's result that others wrote (the subject a payer
+ *   typed on a transfer, a message body in a record): the values in them count as untrusted for
+ *   argument provenance. The tool's `source` still decides whether the task read untrusted
+ *   content.
  */
 export const FlowLabelsSchema = z
   .object({
@@ -24,6 +28,7 @@ export const FlowLabelsSchema = z
     data: z.enum(['public', 'internal', 'confidential']).default('internal'),
     sink: z.enum(['none', 'internal', 'external']).default('none'),
     sinkArgs: z.array(ArgNameSchema).max(20).optional(),
+    untrustedFields: z.array(ArgNameSchema).max(50).optional(),
   })
   .strict();
 export type FlowLabels = z.infer<typeof FlowLabelsSchema>;

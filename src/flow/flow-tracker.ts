@@ -6,6 +6,7 @@ import type { FlowFacts } from '../policy/engine.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import { effectiveSink } from './effective-sink.js';
+import { splitUntrustedFields } from './untrusted-fields.js';
 import { ProvenanceLedger, type ProvenanceLedgerState } from './provenance/index.js';
 
 interface TaskState {
@@ -69,7 +70,13 @@ export class FlowTracker {
   async observe(task: Task, labels: FlowLabels, content: unknown): Promise<void> {
     const trust = labels.source;
     const delta = new ProvenanceLedger({ key: this.ledgerKey(task.id), limits: this.limits() });
-    delta.observeContent(content, trust);
+    if (trust === 'trusted' && labels.untrustedFields?.length) {
+      const { inside, outside } = splitUntrustedFields(content, new Set(labels.untrustedFields));
+      delta.observeContent(inside, 'trusted');
+      if (outside.length > 0) delta.observeContent(outside, 'untrusted');
+    } else {
+      delta.observeContent(content, trust);
+    }
     const s = delta.toJSON();
     const values: SeenValue[] = [
       ...s.trusted.map((d) => ({ digest: `v.${d}`, trust: 'trusted' as const })),

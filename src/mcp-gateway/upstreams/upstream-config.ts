@@ -88,6 +88,7 @@ export const ToolOverrideSchema = z
         data: FlowLabelsSchema.shape.data.unwrap().optional(),
         sink: FlowLabelsSchema.shape.sink.unwrap().optional(),
         sinkArgs: FlowLabelsSchema.shape.sinkArgs,
+        untrustedFields: FlowLabelsSchema.shape.untrustedFields,
       })
       .strict()
       .optional(),
