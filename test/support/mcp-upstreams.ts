@@ -4,12 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { ErrorCode } from '../../src/errors/registry.js';
 import { WardenError } from '../../src/errors/warden-error.js';
+import { McpSessions } from '../../src/util/mcp-sessions.js';
 import { isAlive } from '../../src/mcp-gateway/upstreams/child-reaper.js';
 import { StdioUpstreamSchema, type StdioUpstream } from '../../src/mcp-gateway/upstreams/upstream-config.js';
 import type { z } from 'zod';
@@ -85,7 +84,11 @@ export interface HttpMcpServer {
  * SDK's stateful pattern). `register` adds the tools to each.
  */
 export async function startHttpMcpServer(register: (server: McpServer) => void): Promise<HttpMcpServer> {
-  const sessions = new Map<string, StreamableHTTPServerTransport>();
+  const sessions = new McpSessions(() => {
+    const server = new McpServer({ name: 'http-fixture', version: '1.0.0' });
+    register(server);
+    return server;
+  });
   let headers: IncomingHttpHeaders = {};
   const http: Server = createServer(async (req, res) => {
     headers = req.headers;
@@ -93,30 +96,7 @@ export async function startHttpMcpServer(register: (server: McpServer) => void):
       res.writeHead(404, { 'content-type': 'text/plain' }).end('no MCP endpoint here');
       return;
     }
-    try {
-      const id = req.headers['mcp-session-id'];
-      let transport = typeof id === 'string' ? sessions.get(id) : undefined;
-      if (!transport) {
-        if (id !== undefined) {
-          res.writeHead(404).end();
-          return;
-        }
-        const created = new StreamableHTTPServerTransport({
-          sessionIdGenerator: () => randomUUID(),
-          onsessioninitialized: (sid) => void sessions.set(sid, created),
-        });
-        created.onclose = () => {
-          if (created.sessionId) sessions.delete(created.sessionId);
-        };
-        const server = new McpServer({ name: 'http-fixture', version: '1.0.0' });
-        register(server);
-        await server.connect(created);
-        transport = created;
-      }
-      await transport.handleRequest(req, res);
-    } catch {
-      if (!res.headersSent) res.writeHead(500).end();
-    }
+    await sessions.handle(req, res);
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const { port } = http.address() as AddressInfo;
@@ -125,7 +105,7 @@ export async function startHttpMcpServer(register: (server: McpServer) => void):
     lastHeaders: () => headers,
     dropConnections: () => http.closeAllConnections(),
     close: async () => {
-      await Promise.allSettled([...sessions.values()].map((t) => t.close()));
+      await sessions.closeAll();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },

@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { TOOL_LIMITS } from '../../mcp-gateway/upstreams/tool-definition.js';
+import { McpSessions } from '../../util/mcp-sessions.js';
 import type { ReplayScript } from './replay-script.js';
 
 /** The replay's MCP servers, one per suite, on one loopback HTTP listener. */
@@ -50,37 +49,15 @@ function suiteServer(suite: string, tools: Tool[], script: ReplayScript): Server
  */
 export async function startReplayUpstream(toolsBySuite: ReadonlyMap<string, readonly string[]>, script: ReplayScript): Promise<ReplayUpstream> {
   const tools = new Map([...toolsBySuite].map(([suite, names]) => [suite, replayTools(names)]));
-  const sessions = new Map<string, StreamableHTTPServerTransport>();
+  const sessions = new McpSessions((suite) => suiteServer(suite, tools.get(suite)!, script));
   const http: HttpServer = createServer(async (req, res) => {
     const match = /^\/([a-z0-9][a-z0-9_-]*)\/mcp$/.exec(new URL(req.url ?? '/', 'http://replay').pathname);
     const suite = match?.[1];
-    const suiteTools = suite === undefined ? undefined : tools.get(suite);
-    if (suite === undefined || suiteTools === undefined) {
+    if (suite === undefined || !tools.has(suite)) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('no such suite');
       return;
     }
-    try {
-      const id = req.headers['mcp-session-id'];
-      let transport = typeof id === 'string' ? sessions.get(`${suite}/${id}`) : undefined;
-      if (!transport) {
-        if (id !== undefined) {
-          res.writeHead(404).end();
-          return;
-        }
-        const created = new StreamableHTTPServerTransport({
-          sessionIdGenerator: () => randomUUID(),
-          onsessioninitialized: (sid) => void sessions.set(`${suite}/${sid}`, created),
-        });
-        created.onclose = () => {
-          if (created.sessionId) sessions.delete(`${suite}/${created.sessionId}`);
-        };
-        await suiteServer(suite, suiteTools, script).connect(created);
-        transport = created;
-      }
-      await transport.handleRequest(req, res);
-    } catch {
-      if (!res.headersSent) res.writeHead(500).end();
-    }
+    await sessions.handle(req, res, suite);
   });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -90,7 +67,7 @@ export async function startReplayUpstream(toolsBySuite: ReadonlyMap<string, read
   return {
     url: (suite) => `http://127.0.0.1:${port}/${suite}/mcp`,
     async close() {
-      await Promise.all([...sessions.values()].map((t) => t.close().catch(() => undefined)));
+      await sessions.closeAll();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
