@@ -1,22 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { z } from 'zod';
-import { rejectsWith, resolveSecret, startUpstream, type TestUpstream } from '../../test/support/egress.js';
+import { rejectsWith, resolveSecret, startUpstream, useUpstream } from '../../test/support/egress.js';
 import { ConnectionPool } from './connection-pool.js';
 import { forwardHttp, type EgressRequest } from './forward.js';
 import type { ResolvedAddress, Resolver } from './safe-lookup.js';
 import { HttpUpstreamSchema } from './upstream-config.js';
 
-let server: TestUpstream;
-before(async () => {
-  server = await startUpstream();
-});
-after(() => server.close());
-beforeEach(() => {
-  server.seen.length = 0;
-});
+const server = useUpstream();
 
-const upstream = (patch: Partial<z.input<typeof HttpUpstreamSchema>> = {}) => HttpUpstreamSchema.parse({ name: 'api', baseUrl: server.origin, ...patch });
+const upstream = (patch: Partial<z.input<typeof HttpUpstreamSchema>> = {}) => HttpUpstreamSchema.parse({ name: 'api', baseUrl: server().origin, ...patch });
 const get: EgressRequest = { method: 'GET', path: '/', headers: {} };
 
 /** A resolver that gives the next answer on each call (the last one from then on). */
@@ -43,7 +36,7 @@ function watchedSecrets(): ((name: string) => Promise<string>) & { asked: boolea
 describe('forwardHttp: where it connects', () => {
   it('reaches a loopback upstream only through an explicit allowPrivateNetwork entry', async () => {
     await rejectsWith(forwardHttp(upstream(), get, { resolveSecret }), 'EGRESS_ADDRESS_BLOCKED', { reason: 'loopback' });
-    assert.equal(server.seen.length, 0);
+    assert.equal(server().seen.length, 0);
     const result = await forwardHttp(upstream({ allowPrivateNetwork: ['127.0.0.1/32'] }), get, { resolveSecret });
     assert.equal(result.status, 200);
   });
@@ -59,16 +52,16 @@ describe('forwardHttp: where it connects', () => {
   for (const spelling of SPELLINGS) {
     it(`checks ${spelling(0)} as the loopback address it is`, async () => {
       const secrets = watchedSecrets();
-      await rejectsWith(forwardHttp(upstream({ baseUrl: spelling(server.port) }), get, { resolveSecret: secrets, resolver: sequence(['8.8.8.8']) }), 'EGRESS_ADDRESS_BLOCKED', {
+      await rejectsWith(forwardHttp(upstream({ baseUrl: spelling(server().port) }), get, { resolveSecret: secrets, resolver: sequence(['8.8.8.8']) }), 'EGRESS_ADDRESS_BLOCKED', {
         reason: 'loopback',
       });
-      assert.equal(server.seen.length, 0);
+      assert.equal(server().seen.length, 0);
       assert.equal(secrets.asked, false, 'no secret is read for a call that cannot go out');
     });
   }
 
   it('reaches the same address through a decimal spelling when it is allowed', async () => {
-    const result = await forwardHttp(upstream({ baseUrl: `http://2130706433:${server.port}`, allowPrivateNetwork: ['127.0.0.1/32'] }), get, { resolveSecret });
+    const result = await forwardHttp(upstream({ baseUrl: `http://2130706433:${server().port}`, allowPrivateNetwork: ['127.0.0.1/32'] }), get, { resolveSecret });
     assert.equal(result.address, '127.0.0.1');
   });
 
@@ -85,7 +78,7 @@ describe('forwardHttp: where it connects', () => {
   ];
   for (const [name, addresses, reason] of NAMES) {
     it(`refuses ${name} resolving to ${addresses.join(', ')} (${reason})`, async () => {
-      await rejectsWith(forwardHttp(upstream({ baseUrl: `http://${name}:${server.port}` }), get, { resolveSecret, resolver: sequence(addresses) }), 'EGRESS_ADDRESS_BLOCKED', {
+      await rejectsWith(forwardHttp(upstream({ baseUrl: `http://${name}:${server().port}` }), get, { resolveSecret, resolver: sequence(addresses) }), 'EGRESS_ADDRESS_BLOCKED', {
         reason,
       });
     });
@@ -99,22 +92,22 @@ describe('forwardHttp: where it connects', () => {
   it('connects to exactly the address it checked, not to a second answer of the name', async () => {
     // If anything resolved the name again, it would get 127.0.0.2, where nothing listens.
     const resolver = sequence(['127.0.0.1'], ['127.0.0.2']);
-    const result = await forwardHttp(upstream({ baseUrl: `http://rebind.test:${server.port}`, allowPrivateNetwork: ['127.0.0.1/32'] }), get, { resolveSecret, resolver });
+    const result = await forwardHttp(upstream({ baseUrl: `http://rebind.test:${server().port}`, allowPrivateNetwork: ['127.0.0.1/32'] }), get, { resolveSecret, resolver });
     assert.equal(result.status, 200);
     assert.equal(result.address, '127.0.0.1');
     assert.equal(resolver.calls, 1);
-    assert.equal(server.seen[0]!.localAddress, '127.0.0.1');
-    assert.equal(server.seen[0]!.headers.host, `rebind.test:${server.port}`, 'the Host header keeps the name');
+    assert.equal(server().seen[0]!.localAddress, '127.0.0.1');
+    assert.equal(server().seen[0]!.headers.host, `rebind.test:${server().port}`, 'the Host header keeps the name');
   });
 
   it('checks again on every call, even with a warm keep-alive connection to the name', async () => {
     const pool = new ConnectionPool();
     try {
       const resolver = sequence(['127.0.0.1'], ['10.0.0.1']);
-      const up = upstream({ baseUrl: `http://rebind.test:${server.port}`, allowPrivateNetwork: ['127.0.0.1/32'] });
+      const up = upstream({ baseUrl: `http://rebind.test:${server().port}`, allowPrivateNetwork: ['127.0.0.1/32'] });
       assert.equal((await forwardHttp(up, get, { resolveSecret, resolver, pool })).status, 200);
       await rejectsWith(forwardHttp(up, get, { resolveSecret, resolver, pool }), 'EGRESS_ADDRESS_BLOCKED', { reason: 'private' });
-      assert.equal(server.seen.length, 1);
+      assert.equal(server().seen.length, 1);
     } finally {
       await pool.close();
     }

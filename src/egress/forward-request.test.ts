@@ -1,31 +1,21 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { z } from 'zod';
-import { echo, rejectsWith, resolveSecret, SECRETS, startUpstream, type TestUpstream } from '../../test/support/egress.js';
+import { echo, get, rejectsWith, resolveSecret, SECRETS, useUpstream } from '../../test/support/egress.js';
 import { forwardHttp, type EgressRequest } from './forward.js';
 import { HttpUpstreamSchema } from './upstream-config.js';
 
-let server: TestUpstream;
-before(async () => {
-  server = await startUpstream();
-});
-after(() => server.close());
-beforeEach(() => {
-  server.seen.length = 0;
-  server.handle(echo);
-});
+const server = useUpstream(echo);
 
 const upstream = (patch: Partial<z.input<typeof HttpUpstreamSchema>> = {}) =>
-  HttpUpstreamSchema.parse({ name: 'api', baseUrl: server.origin, allowPrivateNetwork: ['127.0.0.1/32'], ...patch });
-
-const get = (path: string, patch: Partial<EgressRequest> = {}): EgressRequest => ({ method: 'GET', path, headers: {}, ...patch });
+  HttpUpstreamSchema.parse({ name: 'api', baseUrl: server().origin, allowPrivateNetwork: ['127.0.0.1/32'], ...patch });
 
 const echoed = (body: Buffer): { method: string; url: string; headers: Record<string, string>; body: string } => JSON.parse(body.toString('utf8'));
 
 describe('forwardHttp: what may be asked', () => {
   it('forwards an allowed request to the base URL and reports the checked address', async () => {
-    const result = await forwardHttp(upstream({ baseUrl: `${server.origin}/api/v3` }), get('/repos/x', { query: 'page=2' }), { resolveSecret });
+    const result = await forwardHttp(upstream({ baseUrl: `${server().origin}/api/v3` }), get('/repos/x', { query: 'page=2' }), { resolveSecret });
     assert.equal(result.status, 200);
     assert.equal(echoed(result.body).url, '/api/v3/repos/x?page=2');
     assert.equal(result.address, '127.0.0.1');
@@ -38,14 +28,14 @@ describe('forwardHttp: what may be asked', () => {
       allow: ['GET', 'HEAD'],
     });
     await rejectsWith(forwardHttp(upstream(), get('/', { method: 'get' }), { resolveSecret }), 'EGRESS_METHOD_NOT_ALLOWED');
-    assert.equal(server.seen.length, 0);
+    assert.equal(server().seen.length, 0);
   });
 
   const TRAVERSAL = ['/repos/../admin', '/repos/%2e%2e/admin', '/repos/%2E%2e/admin', '/repos/.%2e/admin', '/repos/%252e%252e/admin', '/repos%2f..%2fadmin', '/repos/x%5c..%5cadmin', '/repos\\..\\admin', '/repos/x%00', '/repos/\u0001'];
   for (const path of TRAVERSAL) {
     it(`refuses the path ${JSON.stringify(path)} before anything leaves`, async () => {
       await rejectsWith(forwardHttp(upstream({ pathPrefixes: ['/repos'] }), get(path), { resolveSecret }), 'EGRESS_PATH_NOT_ALLOWED');
-      assert.equal(server.seen.length, 0);
+      assert.equal(server().seen.length, 0);
     });
   }
 
@@ -56,7 +46,7 @@ describe('forwardHttp: what may be asked', () => {
     await rejectsWith(forwardHttp(up, get('/reposX'), { resolveSecret }), 'EGRESS_PATH_NOT_ALLOWED', { reason: 'prefix' });
     await rejectsWith(forwardHttp(up, get('/'), { resolveSecret }), 'EGRESS_PATH_NOT_ALLOWED', { reason: 'prefix' });
     assert.deepEqual(
-      server.seen.map((s) => s.url),
+      server().seen.map((s) => s.url),
       ['/repos', '/repos/warden'],
     );
   });
@@ -64,7 +54,7 @@ describe('forwardHttp: what may be asked', () => {
   it('cannot change the host through the path', async () => {
     const result = await forwardHttp(upstream(), get('//evil.test/x'), { resolveSecret });
     assert.equal(echoed(result.body).url, '/evil.test/x');
-    assert.equal(echoed(result.body).headers.host, `127.0.0.1:${server.port}`);
+    assert.equal(echoed(result.body).headers.host, `127.0.0.1:${server().port}`);
   });
 });
 
@@ -97,11 +87,11 @@ describe('forwardHttp: headers', () => {
       }),
       { resolveSecret },
     );
-    const seen = server.seen[0]!.headers;
+    const seen = server().seen[0]!.headers;
     for (const gone of ['x-hop-secret', 'keep-alive', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'upgrade', 'authorization', 'dpop', 'cookie', 'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip']) {
       assert.equal(seen[gone], undefined, gone);
     }
-    assert.equal(seen.host, `127.0.0.1:${server.port}`);
+    assert.equal(seen.host, `127.0.0.1:${server().port}`);
     assert.equal(seen['accept-encoding'], 'identity');
     assert.equal(seen['x-request-id'], 'req-1');
     assert.equal(seen.accept, 'application/json');
@@ -112,14 +102,14 @@ describe('forwardHttp: headers', () => {
   it('injects a header credential in its format, replacing the agent’s', async () => {
     const up = upstream({ credentials: [{ secret: 'api-token', header: 'Authorization', format: 'Bearer {value}' }] });
     const result = await forwardHttp(up, get('/', { headers: { Authorization: 'Bearer agent-guess' } }), { resolveSecret });
-    assert.equal(server.seen[0]!.headers.authorization, `Bearer ${SECRETS['api-token']}`);
+    assert.equal(server().seen[0]!.headers.authorization, `Bearer ${SECRETS['api-token']}`);
     assert.deepEqual([...result.injected], [SECRETS['api-token']]);
   });
 
   it('injects a query credential in place of any the agent sent, leaving the rest of the query as it was', async () => {
     const up = upstream({ credentials: [{ secret: 'maps-key', query: 'api_key' }] });
     const result = await forwardHttp(up, get('/geo', { query: 'q=a%20b&api_key=mine&x=1+2&api%5Fkey=again' }), { resolveSecret });
-    const url = new URL(server.seen[0]!.url, 'http://x');
+    const url = new URL(server().seen[0]!.url, 'http://x');
     assert.equal(url.search, `?q=a%20b&x=1+2&api_key=${encodeURIComponent(SECRETS['maps-key']!)}`);
     assert.deepEqual(url.searchParams.getAll('api_key'), [SECRETS['maps-key']]);
     assert.ok(result.injected.has(SECRETS['maps-key']!));
@@ -140,14 +130,14 @@ describe('forwardHttp: headers', () => {
     }
     await rejectsWith(forwardHttp(upstream(), get('/', { headers: { 'x bad': 'v' } }), { resolveSecret }), 'INVALID_INPUT');
     await rejectsWith(forwardHttp(upstream(), get('/', { query: 'a=1\r\nHost: evil' }), { resolveSecret }), 'INVALID_INPUT', { reason: 'query' });
-    assert.equal(server.seen.length, 0);
+    assert.equal(server().seen.length, 0);
   });
 
   it('refuses a secret that would split the header, without revealing it', async () => {
     const up = upstream({ credentials: [{ secret: 'crlf-token', header: 'X-Api-Key' }] });
     const err = await rejectsWith(forwardHttp(up, get('/'), { resolveSecret }), 'EGRESS_CREDENTIAL_UNAVAILABLE', { secret: 'crlf-token' });
     assert.ok(!`${err.message}${JSON.stringify(err.details)}`.includes('X-Evil'));
-    assert.equal(server.seen.length, 0);
+    assert.equal(server().seen.length, 0);
   });
 
   it('reports a missing secret by name only', async () => {
@@ -164,20 +154,20 @@ describe('forwardHttp: request body', () => {
     const body = Buffer.alloc(1000, 'a');
     const result = await forwardHttp(up(), post(Readable.from([body.subarray(0, 600), body.subarray(600)]), { 'transfer-encoding': 'chunked' }), { resolveSecret });
     assert.equal(result.bytesOut, 1000);
-    assert.equal(server.seen[0]!.headers['content-length'], '1000');
-    assert.equal(server.seen[0]!.headers['transfer-encoding'], undefined);
-    assert.equal(server.seen[0]!.body.byteLength, 1000);
+    assert.equal(server().seen[0]!.headers['content-length'], '1000');
+    assert.equal(server().seen[0]!.headers['transfer-encoding'], undefined);
+    assert.equal(server().seen[0]!.body.byteLength, 1000);
   });
 
   it('refuses a buffered body over the limit', async () => {
     await rejectsWith(forwardHttp(up(), post(Buffer.alloc(1001)), { resolveSecret }), 'PAYLOAD_TOO_LARGE', { limit: 1000 });
-    assert.equal(server.seen.length, 0);
+    assert.equal(server().seen.length, 0);
   });
 
   it('counts the bytes of a stream whose Content-Length lies', async () => {
     const stream = Readable.from([Buffer.alloc(500), Buffer.alloc(500), Buffer.alloc(500)]);
     await rejectsWith(forwardHttp(up(), post(stream, { 'content-length': '10' }), { resolveSecret }), 'PAYLOAD_TOO_LARGE');
-    assert.equal(server.seen.length, 0);
+    assert.equal(server().seen.length, 0);
     assert.equal(stream.destroyed, false, 'the agent’s stream stays open for the error answer');
   });
 
@@ -186,7 +176,7 @@ describe('forwardHttp: request body', () => {
       for (let i = 0; i < 100; i++) yield Buffer.alloc(64);
     }
     await rejectsWith(forwardHttp(up(), post(chunks(), { 'transfer-encoding': 'chunked' }), { resolveSecret }), 'PAYLOAD_TOO_LARGE');
-    assert.equal(server.seen.length, 0);
+    assert.equal(server().seen.length, 0);
   });
 
   it('refuses an honest Content-Length over the limit without reading the body', async () => {

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { after, before, beforeEach } from 'node:test';
 import type { ErrorCode } from '../../src/errors/registry.js';
 import { WardenError } from '../../src/errors/warden-error.js';
+import type { EgressRequest } from '../../src/egress/forward.js';
 
 /** A request as the upstream saw it. */
 export interface SeenRequest {
@@ -95,3 +97,23 @@ export const resolveSecret = async (name: string): Promise<string> => {
   if (value === undefined) throw new Error(`no secret named ${name}`);
   return value;
 };
+
+/**
+ * One test upstream for a test file: started before its tests and closed after; before each
+ * test its record of requests is cleared and, with `reset`, its handler put back.
+ */
+export function useUpstream(reset?: UpstreamHandler): () => TestUpstream {
+  let server: TestUpstream | undefined;
+  before(async () => {
+    server = await startUpstream();
+  });
+  after(() => server?.close());
+  beforeEach(() => {
+    server!.seen.length = 0;
+    if (reset) server!.handle(reset);
+  });
+  return () => server!;
+}
+
+/** A GET of `path` as the egress forwarder takes it. */
+export const get = (path: string, patch: Partial<EgressRequest> = {}): EgressRequest => ({ method: 'GET', path, headers: {}, ...patch });
