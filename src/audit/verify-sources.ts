@@ -1,24 +1,21 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Store } from '../store/store.js';
+import { auditRows } from './export/jsonl.js';
 import type { VerifyRow } from './verify.js';
 
-/** The log's rows straight from the database, page by page, with their stored leaf and columns. */
+/**
+ * The log's rows straight from the database, page by page, with their stored leaf and columns.
+ * By seq, not by a range of positions: a deleted row must show up as a gap, not be skipped over.
+ */
 export async function* storeRows(store: Store, from: number, pageSize = 5000): AsyncGenerator<VerifyRow> {
-  let after = from - 1;
-  for (;;) {
-    // By seq, not by a range of positions: a deleted row must show up as a gap, not be skipped over.
-    const rows = await store.searchAudit({ afterSeq: after, limit: pageSize });
-    if (rows.length === 0) return;
-    for (const r of rows) {
-      yield {
-        position: r.seq,
-        text: r.entry,
-        leaf: r.leaf,
-        columns: { type: r.type, outcome: r.outcome, agent: r.agent, task: r.task, person: r.person, tool: r.tool, time: r.time },
-      };
-    }
-    after = rows.at(-1)!.seq;
+  for await (const r of auditRows(store, { afterSeq: from - 1 }, { pageSize })) {
+    yield {
+      position: r.seq,
+      text: r.entry,
+      leaf: r.leaf,
+      columns: { type: r.type, outcome: r.outcome, agent: r.agent, task: r.task, person: r.person, tool: r.tool, time: r.time },
+    };
   }
 }
 
