@@ -2,7 +2,7 @@ import { canonicalJson } from '../util/canonical-digest.js';
 import { CheckpointError, verifyCheckpoint, type Verifier } from './checkpoint/index.js';
 import { searchColumns } from './entry.js';
 import { CompactRange, leafHash } from './merkle/index.js';
-import { EventRecordSchema } from '../domain/index.js';
+import { parseEntry, type EventRecord } from '../domain/index.js';
 
 /** One entry as a verifier reads it: its position in the log and its text; stored extras if any. */
 export interface VerifyRow {
@@ -138,10 +138,13 @@ function entryProblem(row: VerifyRow): { kind: ProblemKind; detail: string } | n
   if (seq !== row.position) return { kind: 'reordered', detail: `the entry says it is #${String(seq)}` };
   if (row.leaf && !row.leaf.equals(leafHash(Buffer.from(row.text, 'utf8')))) return { kind: 'changed', detail: 'the entry differs from what was appended' };
   if (row.columns) {
-    const { v: _v, ...event } = parsed as Record<string, unknown>;
-    const record = EventRecordSchema.safeParse(event);
-    if (!record.success) return { kind: 'changed', detail: 'the entry does not have the shape of an entry' };
-    const want = { ...searchColumns(record.data), type: record.data.type, outcome: record.data.outcome, time: record.data.time };
+    let record: EventRecord;
+    try {
+      record = parseEntry(row.text);
+    } catch {
+      return { kind: 'changed', detail: 'the entry does not have the shape of an entry' };
+    }
+    const want = { ...searchColumns(record), type: record.type, outcome: record.outcome, time: record.time };
     const bad = (Object.keys(want) as (keyof typeof want)[]).filter((k) => want[k] !== row.columns![k]);
     if (bad.length > 0) return { kind: 'changed', detail: `the stored ${bad.join(', ')} disagree with the entry` };
   }

@@ -124,3 +124,26 @@ export interface StoredCheckpoint {
   readonly time: number;
   readonly note: string;
 }
+
+/** The version of the audit entry format; bumped only with a documented migration of verifiers. */
+export const ENTRY_VERSION = 1;
+
+/**
+ * The event an entry's canonical text holds. Throws a `TypeError` naming the problem (never the
+ * text) when it is not JSON, not format version `ENTRY_VERSION`, or not a valid event: a reader
+ * of a newer format must not take it for this one.
+ */
+export function parseEntry(text: string): EventRecord {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new TypeError('audit entry is not JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError('audit entry is not an object');
+  const { v, ...event } = value as Record<string, unknown>;
+  if (v !== ENTRY_VERSION) throw new TypeError(`audit entry has format version ${typeof v === 'number' ? v : typeof v}, not ${ENTRY_VERSION}`);
+  const parsed = EventRecordSchema.safeParse(event);
+  if (!parsed.success) throw new TypeError('audit entry is not a valid event');
+  return parsed.data;
+}

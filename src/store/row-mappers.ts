@@ -2,7 +2,7 @@ import {
   AgentKeySchema,
   AgentSchema,
   ApiKeyRecordSchema,
-  EventRecordSchema,
+  parseEntry,
   PlacedEventSchema,
   PersonSchema,
   RevocationSchema,
@@ -238,15 +238,11 @@ export function toAuditRow(r: Row): AuditRow {
 
 /** The event an audit row records, read from its canonical entry (not from the search columns). */
 export function toEventFromAudit(r: AuditRow): EventRecord {
-  let entry: unknown;
   try {
-    entry = JSON.parse(r.entry);
-  } catch {
-    throw badRow('audit_log');
+    return parseEntry(r.entry);
+  } catch (cause) {
+    throw new WardenError('INTERNAL', { reason: 'stored row does not parse', table: 'audit_log' }, { cause });
   }
-  if (typeof entry !== 'object' || entry === null) throw badRow('audit_log');
-  const { v: _version, ...event } = entry as Record<string, unknown>;
-  return parseRow(EventRecordSchema, event, 'audit_log');
 }
 
 export function toLeaf(r: Row): { seq: number; leaf: Buffer } {

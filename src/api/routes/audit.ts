@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { auditLines } from '../../audit/export/index.js';
 import { taskStory } from '../../audit/replay.js';
-import type { AuditFilter } from '../../domain/index.js';
+import { parseEntry, type AuditFilter } from '../../domain/index.js';
 import { WardenError } from '../../errors/warden-error.js';
 import { parseInput } from '../../util/parse-input.js';
 import { actorOf, requirePerson } from '../auth.js';
@@ -68,8 +68,7 @@ export function auditRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const { seq } = parseInput(z.object({ seq: Seq }).strict(), request.params);
     const [row] = await ctx.store.auditRange(seq, seq + 1);
     if (!row) throw new WardenError('NOT_FOUND', { seq });
-    const [entry] = await ctx.store.listEvents({ afterSeq: seq - 1, beforeSeq: seq + 1, limit: 1 });
-    return { entry, text: row.entry, leafHash: row.leaf.toString('base64') };
+    return { entry: parseEntry(row.entry), text: row.entry, leafHash: row.leaf.toString('base64') };
   });
 
   app.get('/v1/audit/replay/:task', auditors, async (request) => {
