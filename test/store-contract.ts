@@ -36,10 +36,9 @@ import {
   type SigningKeyRecord,
   type Task,
 } from '../src/domain/index.js';
-import type { ErrorCode } from '../src/errors/registry.js';
-import { WardenError } from '../src/errors/warden-error.js';
 import type { Store } from '../src/store/store.js';
 import { randomId } from '../src/util/id-generator.js';
+import { rejectsWith } from './support/rejects-with.js';
 
 /** A store under test and how to throw it away (close it, delete its file or database). */
 export interface StoreHandle {
@@ -215,16 +214,6 @@ const secretDraft = (name: string, over: Partial<SecretVersionDraft> = {}): Secr
   ...over,
 });
 
-async function rejectsWithCode(promise: Promise<unknown>, code: ErrorCode): Promise<WardenError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof WardenError, `expected a WardenError, got ${String(err)}`);
-    assert.equal(err.code, code);
-    return err;
-  }
-  assert.fail(`expected a rejection with ${code}`);
-}
 
 const byKey = <T>(key: (t: T) => string) => (a: T, b: T) => key(a).localeCompare(key(b));
 
@@ -282,7 +271,7 @@ export function storeContract<H extends StoreHandle>(name: string, makeStore: ()
       it('refuses with INTERNAL a database whose schema is newer than the code', withRaw, async () => {
         const { current: version } = await store().migrate();
         await rawAccess().recordSchemaVersion(current(), version + 1);
-        await rejectsWithCode(store().migrate(), 'INTERNAL');
+        await rejectsWith(store().migrate(), 'INTERNAL');
       });
     });
 
@@ -312,7 +301,7 @@ export function storeContract<H extends StoreHandle>(name: string, makeStore: ()
       it('rejects a second person with the same email with CONFLICT', async () => {
         const p = newPerson();
         await store().insertPerson(p);
-        const err = await rejectsWithCode(store().insertPerson(newPerson({ email: p.email })), 'CONFLICT');
+        const err = await rejectsWith(store().insertPerson(newPerson({ email: p.email })), 'CONFLICT');
         assert.ok(!JSON.stringify(err.details ?? {}).includes(String(p.email)), 'error details must not carry SQL values');
         assert.equal(await store().countPersons(), 1);
       });
@@ -381,7 +370,7 @@ export function storeContract<H extends StoreHandle>(name: string, makeStore: ()
         await store().insertAgent(a, [newKey(a.id)]);
         const twin = newAgent({ name: a.name });
         const twinKey = newKey(twin.id);
-        const err = await rejectsWithCode(store().insertAgent(twin, [twinKey]), 'CONFLICT');
+        const err = await rejectsWith(store().insertAgent(twin, [twinKey]), 'CONFLICT');
         assert.ok(!JSON.stringify(err.details ?? {}).includes(a.name), 'error details must not carry SQL values');
         assert.equal(await store().getAgent(twin.id), null);
         assert.equal(await store().getAgentKey(twinKey.jkt), null);
@@ -393,7 +382,7 @@ export function storeContract<H extends StoreHandle>(name: string, makeStore: ()
         await store().insertAgent(a, [k]);
         const b = newAgent();
         const fresh = newKey(b.id);
-        await rejectsWithCode(store().insertAgent(b, [fresh, newKey(b.id, { jkt: k.jkt })]), 'CONFLICT');
+        await rejectsWith(store().insertAgent(b, [fresh, newKey(b.id, { jkt: k.jkt })]), 'CONFLICT');
         assert.equal(await store().getAgent(b.id), null);
         assert.equal(await store().getAgentByName(b.name), null);
         assert.equal(await store().getAgentKey(fresh.jkt), null);
@@ -403,7 +392,7 @@ export function storeContract<H extends StoreHandle>(name: string, makeStore: ()
       it('rejects an agent listing the same thumbprint twice with CONFLICT and stores nothing', async () => {
         const a = newAgent();
         const k = newKey(a.id);
-        await rejectsWithCode(store().insertAgent(a, [k, { ...k, createdAt: T0 + 1 }]), 'CONFLICT');
+        await rejectsWith(store().insertAgent(a, [k, { ...k, createdAt: T0 + 1 }]), 'CONFLICT');
         assert.equal(await store().getAgent(a.id), null);
         assert.deepEqual(await store().listAgents(), []);
       });
@@ -415,9 +404,9 @@ export function storeContract<H extends StoreHandle>(name: string, makeStore: ()
         await store().retireAgentKey(a.id, k.jkt, T0 + 1);
         await store().setAgentStatus(a.id, 'retired', T0 + 2);
         const b = newAgent();
-        await rejectsWithCode(store().insertAgent(b, [newKey(b.id, { jkt: k.jkt })]), 'CONFLICT');
+        await rejectsWith(store().insertAgent(b, [newKey(b.id, { jkt: k.jkt })]), 'CONFLICT');
         await store().insertAgent(b, []);
-        await rejectsWithCode(store().insertAgentKey(newKey(b.id, { jkt: k.jkt })), 'CONFLICT');
+        await rejectsWith(store().insertAgentKey(newKey(b.id, { jkt: k.jkt })), 'CONFLICT');
         assert.deepEqual(await store().listAgentKeys(b.id), []);
       });
 
@@ -428,7 +417,7 @@ export function storeContract<H extends StoreHandle>(name: string, makeStore: ()
         const second = newKey(a.id, { createdAt: T0 + 1 });
         await store().insertAgentKey(second);
         assert.deepEqual(await store().listAgentKeys(a.id), [first, second]);
-        await rejectsWithCode(store().insertAgentKey(newKey(a.id, { jkt: second.jkt, createdAt: T0 + 2 })), 'CONFLICT');
+        await rejectsWith(store().insertAgentKey(newKey(a.id, { jkt: second.jkt, createdAt: T0 + 2 })), 'CONFLICT');
         assert.deepEqual(await store().listAgentKeys(a.id), [first, second]);
       });
 
@@ -834,8 +823,8 @@ export function storeContract<H extends StoreHandle>(name: string, makeStore: ()
       it('rejects reading an approval whose arguments are not an object with INTERNAL', withRaw, async () => {
         const { a } = await held();
         await rawAccess().corruptApprovalArgs(current(), a.id);
-        await rejectsWithCode(store().getApproval(a.id), 'INTERNAL');
-        await rejectsWithCode(store().listApprovals(), 'INTERNAL');
+        await rejectsWith(store().getApproval(a.id), 'INTERNAL');
+        await rejectsWith(store().listApprovals(), 'INTERNAL');
       });
     });
 
@@ -1175,14 +1164,14 @@ export function storeContract<H extends StoreHandle>(name: string, makeStore: ()
       it('rolls everything back when sealing fails, and never writes a malformed sealed value', async () => {
         await store().insertSecretVersion(secretDraft('db.password'), fakeSeal());
         const later = secretDraft('db.password', { createdAt: T0 + 1, previousNotAfter: T0 + 1 });
-        await rejectsWithCode(
+        await rejectsWith(
           store().insertSecretVersion(later, () => {
             throw new TypeError('boom');
           }),
           'INTERNAL',
         );
-        await rejectsWithCode(store().insertSecretVersion(later, () => ({ ...fakeSeal()(2), nonce: randomBytes(8) })), 'INTERNAL');
-        await rejectsWithCode(store().insertSecretVersion(later, () => ({ ...fakeSeal()(2), keyId: 'not-hex' })), 'INTERNAL');
+        await rejectsWith(store().insertSecretVersion(later, () => ({ ...fakeSeal()(2), nonce: randomBytes(8) })), 'INTERNAL');
+        await rejectsWith(store().insertSecretVersion(later, () => ({ ...fakeSeal()(2), keyId: 'not-hex' })), 'INTERNAL');
         assert.deepEqual(await versionsOf('db.password', T0 + 1), [[1, null]]);
         assert.equal((await store().insertSecretVersion(later, fakeSeal())).version, 2);
       });
@@ -1190,8 +1179,8 @@ export function storeContract<H extends StoreHandle>(name: string, makeStore: ()
       it('rejects reading a secret row whose key id is not a key id with INTERNAL', withRaw, async () => {
         await store().insertSecretVersion(secretDraft('tampered'), fakeSeal());
         await rawAccess().corruptSecretKeyId(current(), 'tampered', 1);
-        await rejectsWithCode(store().getLiveSecretVersions('tampered', T0), 'INTERNAL');
-        await rejectsWithCode(store().listLiveSecretVersions(T0), 'INTERNAL');
+        await rejectsWith(store().getLiveSecretVersions('tampered', T0), 'INTERNAL');
+        await rejectsWith(store().listLiveSecretVersions(T0), 'INTERNAL');
       });
     });
 
@@ -1202,9 +1191,9 @@ export function storeContract<H extends StoreHandle>(name: string, makeStore: ()
         const a = newAgent();
         await store().insertAgent(a, []);
         await rawAccess().corruptAgentCapabilities(current(), a.id);
-        await rejectsWithCode(store().getAgent(a.id), 'INTERNAL');
-        await rejectsWithCode(store().getAgentByName(a.name), 'INTERNAL');
-        await rejectsWithCode(store().listAgents(), 'INTERNAL');
+        await rejectsWith(store().getAgent(a.id), 'INTERNAL');
+        await rejectsWith(store().getAgentByName(a.name), 'INTERNAL');
+        await rejectsWith(store().listAgents(), 'INTERNAL');
       });
     });
 
@@ -1371,8 +1360,8 @@ export function storeContract<H extends StoreHandle>(name: string, makeStore: ()
 
       it('rejects calls after close with STORE_UNAVAILABLE', async () => {
         await store().close();
-        await rejectsWithCode(store().getAgent(AgentIdSchema.parse(randomId('agt'))), 'STORE_UNAVAILABLE');
-        await rejectsWithCode(store().appendAudit([newEvent()], (d, seq) => sealEntry({ ...d, seq, time: T0 })), 'STORE_UNAVAILABLE');
+        await rejectsWith(store().getAgent(AgentIdSchema.parse(randomId('agt'))), 'STORE_UNAVAILABLE');
+        await rejectsWith(store().appendAudit([newEvent()], (d, seq) => sealEntry({ ...d, seq, time: T0 })), 'STORE_UNAVAILABLE');
       });
     });
   });

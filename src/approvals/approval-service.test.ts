@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Agent, AgentId, Approval, Person, PersonId, TaskId } from '../domain/index.js';
-import type { ErrorCode } from '../errors/registry.js';
 import { WardenError } from '../errors/warden-error.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
@@ -13,6 +12,7 @@ import { ManualClock } from '../util/clock.js';
 import { randomId, randomIds } from '../util/id-generator.js';
 import { ApprovalService, canonicalArgsDigest, requesterOf, type ApprovalSettings, type HoldRequest } from './approval-service.js';
 import type { ApprovalNotifier, WebhookEvent } from './webhooks.js';
+import { rejectsWith } from '../../test/support/rejects-with.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const HOUR = 3_600_000;
@@ -24,16 +24,6 @@ class RecordingNotifier implements ApprovalNotifier {
   }
 }
 
-async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<WardenError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof WardenError, `expected a WardenError, got ${String(err)}`);
-    assert.equal(err.code, code);
-    return err;
-  }
-  assert.fail(`expected ${code}`);
-}
 
 const elapsed = async <T>(p: Promise<T>): Promise<{ value: T; ms: number }> => {
   const start = performance.now();

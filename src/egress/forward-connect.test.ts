@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { z } from 'zod';
-import { rejectsWith, resolveSecret, startUpstream, useUpstream } from '../../test/support/egress.js';
+import { resolveSecret, startUpstream, useUpstream } from '../../test/support/egress.js';
 import { ConnectionPool } from './connection-pool.js';
 import { forwardHttp, type EgressRequest } from './forward.js';
 import type { ResolvedAddress, Resolver } from './safe-lookup.js';
 import { HttpUpstreamSchema } from './upstream-config.js';
+import { rejectsWith } from '../../test/support/rejects-with.js';
 
 const server = useUpstream();
 

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import type { z } from 'zod';
-import { echo, get, rejectsWith, resolveSecret, SECRETS, useUpstream } from '../../test/support/egress.js';
+import { echo, get, resolveSecret, SECRETS, useUpstream } from '../../test/support/egress.js';
 import { forwardHttp, type EgressRequest } from './forward.js';
 import { HttpUpstreamSchema } from './upstream-config.js';
+import { rejectsWith } from '../../test/support/rejects-with.js';
 
 const server = useUpstream(echo);
 

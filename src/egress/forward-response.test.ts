@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { z } from 'zod';
-import { echo, get, rejectsWith, resolveSecret, SECRETS, useUpstream } from '../../test/support/egress.js';
+import { echo, get, resolveSecret, SECRETS, useUpstream } from '../../test/support/egress.js';
 import { ManualClock } from '../util/clock.js';
 import { ConnectionPool } from './connection-pool.js';
 import { forwardHttp } from './forward.js';
 import { HttpUpstreamSchema } from './upstream-config.js';
+import { rejectsWith } from '../../test/support/rejects-with.js';
 
 const server = useUpstream(echo);
 

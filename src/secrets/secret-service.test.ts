@@ -6,27 +6,16 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Actor } from '../domain/index.js';
-import type { ErrorCode } from '../errors/registry.js';
-import { WardenError } from '../errors/warden-error.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { ManualClock } from '../util/clock.js';
 import { masterKeyFrom, type MasterKey } from './master-key.js';
 import { SecretService, type SecretServiceOptions } from './secret-service.js';
+import { rejectsWith } from '../../test/support/rejects-with.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const ADA: Actor = { kind: 'person', id: 'prs_0123456789abcdefghijklmn' };
 
-async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<WardenError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof WardenError, `expected a WardenError, got ${String(err)}`);
-    assert.equal(err.code, code);
-    return err;
-  }
-  assert.fail(`expected ${code}`);
-}
 
 /** A value as a real one looks, made fresh for each test. */
 const newValue = (): string => `sk_live_${randomBytes(24).toString('base64url')}`;

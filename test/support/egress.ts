@@ -1,9 +1,6 @@
-import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach } from 'node:test';
-import type { ErrorCode } from '../../src/errors/registry.js';
-import { WardenError } from '../../src/errors/warden-error.js';
 import type { EgressRequest } from '../../src/egress/forward.js';
 
 /** A request as the upstream saw it. */
@@ -72,18 +69,6 @@ export async function startUpstream(handler: UpstreamHandler = echo): Promise<Te
   };
 }
 
-/** Asserts that `promise` rejects with a WardenError of `code` (and these details, if given). */
-export async function rejectsWith(promise: Promise<unknown>, code: ErrorCode, details?: Record<string, unknown>): Promise<WardenError> {
-  let caught: unknown;
-  await assert.rejects(promise, (err: unknown) => {
-    caught = err;
-    return true;
-  });
-  assert.ok(caught instanceof WardenError, `expected a WardenError, got ${String(caught)}`);
-  assert.equal(caught.code, code, `expected ${code}, got ${caught.code} ${JSON.stringify(caught.details)}`);
-  for (const [key, value] of Object.entries(details ?? {})) assert.deepEqual(caught.details?.[key], value, key);
-  return caught;
-}
 
 /** The secret store of the tests. */
 export const SECRETS: Readonly<Record<string, string>> = {

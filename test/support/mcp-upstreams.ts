@@ -1,4 +1,3 @@
-import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
@@ -6,8 +5,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { ErrorCode } from '../../src/errors/registry.js';
-import { WardenError } from '../../src/errors/warden-error.js';
 import { McpSessions } from '../../src/util/mcp-sessions.js';
 import { isAlive } from '../../src/mcp-gateway/upstreams/child-reaper.js';
 import { StdioUpstreamSchema, type StdioUpstream } from '../../src/mcp-gateway/upstreams/upstream-config.js';
@@ -40,17 +37,6 @@ export function stdioUpstream(
   return StdioUpstreamSchema.parse({ transport: 'stdio', name, command: process.execPath, ...rest, args: [script, ...args] });
 }
 
-/** Awaits `promise`, expecting a WardenError of `code`; returns it for further checks. */
-export async function rejectsWithCode(promise: Promise<unknown>, code: ErrorCode): Promise<WardenError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof WardenError, `expected a WardenError, got ${String(err)}`);
-    assert.equal(err.code, code, `details: ${JSON.stringify(err.details)}`);
-    return err;
-  }
-  assert.fail(`expected ${code}, but it resolved`);
-}
 
 /** What the secret store holds in these tests. */
 export const TEST_SECRETS: Readonly<Record<string, string>> = { 'upstream-token': 'sk-test-5ecret-value-1234' };

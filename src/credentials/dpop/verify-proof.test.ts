@@ -2,13 +2,12 @@ import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { SignJWT, type JWK } from 'jose';
-import type { ErrorCode } from '../../errors/registry.js';
-import { WardenError } from '../../errors/warden-error.js';
 import { createDpopProof, generateAgentKey, type AgentKeyPair } from '../../sdk/keys.js';
 import { ManualClock } from '../../util/clock.js';
 import { PublicKeyCache } from '../keys/public-jwk.js';
 import { DpopVerifier, MAX_PROOF_LENGTH, type DpopCheck } from './verify-proof.js';
 import { ReplayCache } from './replay-cache.js';
+import { rejectsWith } from '../../../test/support/rejects-with.js';
 
 const URL_STRING = 'https://warden.example/mcp/github';
 const MAX_AGE_SEC = 60;
@@ -47,13 +46,6 @@ function headerFor(key: AgentKeyPair, extra: Record<string, unknown> = {}): Reco
   return { typ: 'dpop+jwt', alg: key.alg, jwk: { ...key.publicJwk }, ...extra };
 }
 
-function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
-  return assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof WardenError, `expected a WardenError, got ${String(err)}`);
-    assert.equal(err.code, code);
-    return true;
-  });
-}
 
 describe('DpopVerifier', () => {
   describe('valid proofs', () => {

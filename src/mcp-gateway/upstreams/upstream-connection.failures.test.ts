@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
-import { fixture, rejectsWithCode, resolveTestSecret, stdioUpstream, TEST_SECRETS, waitForExit } from '../../../test/support/mcp-upstreams.js';
+import { fixture, resolveTestSecret, stdioUpstream, TEST_SECRETS, waitForExit } from '../../../test/support/mcp-upstreams.js';
 import { ManualClock } from '../../util/clock.js';
 import { isAlive } from './child-reaper.js';
 import { MAX_TOOLS, UpstreamConnection } from './upstream-connection.js';
 import { FRAMING_SLACK_BYTES } from './upstream-transport.js';
+import { rejectsWith } from '../../../test/support/rejects-with.js';
 
 const opened: UpstreamConnection[] = [];
 function connect(...args: ConstructorParameters<typeof UpstreamConnection>): UpstreamConnection {
@@ -37,7 +38,7 @@ describe('an upstream that crashes', () => {
     const firstPid = connection.status().pid!;
     assert.equal(first, `${firstPid}:a`);
 
-    const { value: err, ms } = await timed(rejectsWithCode(connection.callTool('crash'), 'UPSTREAM_UNAVAILABLE'));
+    const { value: err, ms } = await timed(rejectsWith(connection.callTool('crash'), 'UPSTREAM_UNAVAILABLE'));
     assert.ok(ms < DOES_NOT_HANG_MS, `took ${ms} ms`);
     assert.equal(err.details?.reason, 'exited');
     await waitForExit(firstPid);
@@ -52,7 +53,7 @@ describe('an upstream that crashes', () => {
 
   it('keeps what the child wrote to stderr before dying', async () => {
     const connection = connect(stdioUpstream('crash', fixture('crash.mjs')), opts);
-    await rejectsWithCode(connection.callTool('crash'), 'UPSTREAM_UNAVAILABLE');
+    await rejectsWith(connection.callTool('crash'), 'UPSTREAM_UNAVAILABLE');
     for (let i = 0; i < 100 && !connection.stderrTail().includes('exiting'); i++) await sleep(20);
     assert.match(connection.stderrTail(), /crash fixture \d+ exiting on purpose/);
   });
@@ -60,24 +61,24 @@ describe('an upstream that crashes', () => {
   it('backs off after repeated crashes, failing fast with retryAfterMs, then restarts', async () => {
     const clock = new ManualClock();
     const connection = connect(stdioUpstream('crash', fixture('crash.mjs')), { ...opts, clock, backoff: { baseMs: 500, maxMs: 30_000 } });
-    await rejectsWithCode(connection.callTool('crash'), 'UPSTREAM_UNAVAILABLE'); // 1st failure: restart at once
-    await rejectsWithCode(connection.callTool('crash'), 'UPSTREAM_UNAVAILABLE'); // 2nd: 500 ms circuit
+    await rejectsWith(connection.callTool('crash'), 'UPSTREAM_UNAVAILABLE'); // 1st failure: restart at once
+    await rejectsWith(connection.callTool('crash'), 'UPSTREAM_UNAVAILABLE'); // 2nd: 500 ms circuit
 
     assert.equal(connection.status().state, 'backoff');
-    const fast = await rejectsWithCode(connection.callTool('echo', { message: 'x' }), 'UPSTREAM_UNAVAILABLE');
+    const fast = await rejectsWith(connection.callTool('echo', { message: 'x' }), 'UPSTREAM_UNAVAILABLE');
     assert.deepEqual(fast.details, { upstream: 'crash', reason: 'backoff', retryAfterMs: 500 });
     assert.equal(fast.spec.retryable, true);
 
     clock.advance(500);
     assert.equal(connection.status().state, 'idle');
-    await rejectsWithCode(connection.callTool('crash'), 'UPSTREAM_UNAVAILABLE'); // 3rd: 1 s
-    const longer = await rejectsWithCode(connection.listTools(), 'UPSTREAM_UNAVAILABLE');
+    await rejectsWith(connection.callTool('crash'), 'UPSTREAM_UNAVAILABLE'); // 3rd: 1 s
+    const longer = await rejectsWith(connection.listTools(), 'UPSTREAM_UNAVAILABLE');
     assert.equal(longer.details?.retryAfterMs, 1_000);
 
     clock.advance(1_000);
     assert.match(text(await connection.callTool('echo', { message: 'ok' })), /:ok$/);
     // A healthy answer closes the circuit: the next crash restarts at once again.
-    await rejectsWithCode(connection.callTool('crash'), 'UPSTREAM_UNAVAILABLE');
+    await rejectsWith(connection.callTool('crash'), 'UPSTREAM_UNAVAILABLE');
     assert.match(text(await connection.callTool('echo', { message: 'ok' })), /:ok$/);
   });
 });
@@ -87,7 +88,7 @@ describe('an upstream that hangs', () => {
     const connection = connect(stdioUpstream('hang', fixture('hang.mjs')), opts);
     await connection.listTools();
     const pid = connection.status().pid;
-    const { value: err, ms } = await timed(rejectsWithCode(connection.callTool('hang', {}, { timeoutMs: 2_000 }), 'UPSTREAM_TIMEOUT'));
+    const { value: err, ms } = await timed(rejectsWith(connection.callTool('hang', {}, { timeoutMs: 2_000 }), 'UPSTREAM_TIMEOUT'));
     assert.ok(ms < DOES_NOT_HANG_MS, `took ${ms} ms`);
     assert.deepEqual(err.details, { upstream: 'hang', timeoutMs: 2_000 });
     assert.equal(err.spec.retryable, true);
@@ -97,7 +98,7 @@ describe('an upstream that hangs', () => {
 
   it("uses the upstream's callTimeoutMs by default", async () => {
     const connection = connect(stdioUpstream('hang', fixture('hang.mjs'), { callTimeoutMs: 500 }), opts);
-    const { ms } = await timed(rejectsWithCode(connection.callTool('hang'), 'UPSTREAM_TIMEOUT'));
+    const { ms } = await timed(rejectsWith(connection.callTool('hang'), 'UPSTREAM_TIMEOUT'));
     assert.ok(ms < DOES_NOT_HANG_MS, `took ${ms} ms`);
   });
 
@@ -117,7 +118,7 @@ describe('an upstream that hangs', () => {
     try {
       const pidFile = join(dir, 'pid');
       const connection = connect(stdioUpstream('mute', fixture('mute.mjs'), { startTimeoutMs: 500, env: { PID_FILE: pidFile } }), opts);
-      const { value: err, ms } = await timed(rejectsWithCode(connection.listTools(), 'UPSTREAM_UNAVAILABLE'));
+      const { value: err, ms } = await timed(rejectsWith(connection.listTools(), 'UPSTREAM_UNAVAILABLE'));
       assert.ok(ms < DOES_NOT_HANG_MS, `took ${ms} ms`);
       assert.equal(err.details?.reason, 'start-timeout');
       const pid = Number(await readFile(pidFile, 'utf8'));
@@ -131,7 +132,7 @@ describe('an upstream that hangs', () => {
   it('fails UPSTREAM_UNAVAILABLE spawn-failed when the command does not exist', async () => {
     const config = stdioUpstream('missing', 'x');
     const connection = connect({ ...config, command: '/nonexistent/warden-test-command' }, opts);
-    const err = await rejectsWithCode(connection.listTools(), 'UPSTREAM_UNAVAILABLE');
+    const err = await rejectsWith(connection.listTools(), 'UPSTREAM_UNAVAILABLE');
     assert.equal(err.details?.reason, 'spawn-failed');
   });
 });
@@ -144,7 +145,7 @@ describe('an upstream that answers too much', () => {
     const connection = connect(upstream(), opts);
     assert.equal(text(await connection.callTool('huge', { bytes: limit / 2 })).length, limit / 2);
     const pid = connection.status().pid;
-    const err = await rejectsWithCode(connection.callTool('huge', { bytes: limit * 2 }), 'UPSTREAM_RESPONSE_TOO_LARGE');
+    const err = await rejectsWith(connection.callTool('huge', { bytes: limit * 2 }), 'UPSTREAM_RESPONSE_TOO_LARGE');
     assert.equal(err.details?.limitBytes, limit);
     assert.equal(err.spec.retryable, false);
     assert.equal(text(await connection.callTool('echo', { message: 'fine' })), 'fine');
@@ -155,7 +156,7 @@ describe('an upstream that answers too much', () => {
     const connection = connect(upstream(), opts);
     await connection.listTools();
     const pid = connection.status().pid!;
-    const err = await rejectsWithCode(connection.callTool('huge', { bytes: limit + FRAMING_SLACK_BYTES + 1024 }), 'UPSTREAM_RESPONSE_TOO_LARGE');
+    const err = await rejectsWith(connection.callTool('huge', { bytes: limit + FRAMING_SLACK_BYTES + 1024 }), 'UPSTREAM_RESPONSE_TOO_LARGE');
     assert.equal(err.details?.limitBytes, limit);
     await waitForExit(pid);
     assert.equal(text(await connection.callTool('echo', { message: 'back' })), 'back');
@@ -205,13 +206,13 @@ describe('a hostile upstream (hand-written JSON-RPC)', () => {
 
   it('fails a listing whose tools are not an array with UPSTREAM_ERROR', async () => {
     const connection = connect(raw('not-an-array'), opts);
-    const err = await rejectsWithCode(connection.listTools(), 'UPSTREAM_ERROR');
+    const err = await rejectsWith(connection.listTools(), 'UPSTREAM_ERROR');
     assert.equal(err.details?.reason, 'invalid-result');
   });
 
   it('passes a JSON-RPC error on with its code only, never its message', async () => {
     const connection = connect(raw(), opts);
-    const err = await rejectsWithCode(connection.callTool('rpc_error'), 'UPSTREAM_ERROR');
+    const err = await rejectsWith(connection.callTool('rpc_error'), 'UPSTREAM_ERROR');
     assert.deepEqual(err.details, { upstream: 'raw', rpcCode: -32050 });
     const secret = TEST_SECRETS['upstream-token']!;
     assert.ok(!err.message.includes(secret));
@@ -222,7 +223,7 @@ describe('a hostile upstream (hand-written JSON-RPC)', () => {
 
   it('refuses a result of the wrong shape with UPSTREAM_ERROR', async () => {
     const connection = connect(raw(), opts);
-    const err = await rejectsWithCode(connection.callTool('bad_shape'), 'UPSTREAM_ERROR');
+    const err = await rejectsWith(connection.callTool('bad_shape'), 'UPSTREAM_ERROR');
     assert.deepEqual(err.details, { upstream: 'raw', reason: 'invalid-result' });
   });
 

@@ -5,18 +5,11 @@ import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import {
-  everythingServer,
-  rejectsWithCode,
-  resolveTestSecret,
-  startHttpMcpServer,
-  TEST_SECRETS,
-  waitForExit,
-  type HttpMcpServer,
-} from '../../../test/support/mcp-upstreams.js';
+import { everythingServer, resolveTestSecret, startHttpMcpServer, TEST_SECRETS, waitForExit, type HttpMcpServer } from '../../../test/support/mcp-upstreams.js';
 import { HttpUpstreamSchema, type HttpUpstream } from './upstream-config.js';
 import { UpstreamConnection } from './upstream-connection.js';
 import { FRAMING_SLACK_BYTES } from './upstream-transport.js';
+import { rejectsWith } from '../../../test/support/rejects-with.js';
 
 const opened: UpstreamConnection[] = [];
 function connect(...args: ConstructorParameters<typeof UpstreamConnection>): UpstreamConnection {
@@ -84,7 +77,7 @@ describe('UpstreamConnection over Streamable HTTP', () => {
   it('times out a hanging call and keeps the session', async () => {
     const connection = connect(upstream(), opts);
     const start = performance.now();
-    await rejectsWithCode(connection.callTool('hang', {}, { timeoutMs: 1_000 }), 'UPSTREAM_TIMEOUT');
+    await rejectsWith(connection.callTool('hang', {}, { timeoutMs: 1_000 }), 'UPSTREAM_TIMEOUT');
     assert.ok(performance.now() - start < DOES_NOT_HANG_MS);
     assert.equal(text(await connection.callTool('echo', { message: 'after' })), 'after');
     assert.equal(connection.status().restarts, 0);
@@ -93,7 +86,7 @@ describe('UpstreamConnection over Streamable HTTP', () => {
   it('fails the call in flight at once when the connection breaks, then starts a new session', async () => {
     const connection = connect(upstream({ callTimeoutMs: 60_000 }), opts);
     await connection.listTools();
-    const call = rejectsWithCode(connection.callTool('hang'), 'UPSTREAM_UNAVAILABLE');
+    const call = rejectsWith(connection.callTool('hang'), 'UPSTREAM_UNAVAILABLE');
     await new Promise((r) => setTimeout(r, 100));
     const start = performance.now();
     server.dropConnections();
@@ -106,9 +99,9 @@ describe('UpstreamConnection over Streamable HTTP', () => {
 
   it('refuses a result over maxResultBytes, and a body over the framing bound', async () => {
     const connection = connect(upstream(), opts);
-    await rejectsWithCode(connection.callTool('huge', { bytes: LIMIT * 2 }), 'UPSTREAM_RESPONSE_TOO_LARGE');
+    await rejectsWith(connection.callTool('huge', { bytes: LIMIT * 2 }), 'UPSTREAM_RESPONSE_TOO_LARGE');
     assert.equal(connection.status().restarts, 0);
-    const err = await rejectsWithCode(connection.callTool('huge', { bytes: LIMIT + FRAMING_SLACK_BYTES }), 'UPSTREAM_RESPONSE_TOO_LARGE');
+    const err = await rejectsWith(connection.callTool('huge', { bytes: LIMIT + FRAMING_SLACK_BYTES }), 'UPSTREAM_RESPONSE_TOO_LARGE');
     assert.equal(err.details?.limitBytes, LIMIT);
     assert.equal(text(await connection.callTool('echo', { message: 'recovered' })), 'recovered');
   });
@@ -125,13 +118,13 @@ describe('UpstreamConnection over Streamable HTTP', () => {
   it('fails fast with UPSTREAM_UNAVAILABLE when nothing listens', async () => {
     const port = await freePort();
     const connection = connect(upstream({ url: `http://127.0.0.1:${port}/mcp` }), opts);
-    const err = await rejectsWithCode(connection.listTools(), 'UPSTREAM_UNAVAILABLE');
+    const err = await rejectsWith(connection.listTools(), 'UPSTREAM_UNAVAILABLE');
     assert.equal(err.details?.reason, 'start-failed');
   });
 
   it('names the HTTP status an upstream refused the handshake with, never its body', async () => {
     const connection = connect(upstream({ url: server.url.replace('/mcp', '/other') }), opts);
-    const err = await rejectsWithCode(connection.listTools(), 'UPSTREAM_UNAVAILABLE');
+    const err = await rejectsWith(connection.listTools(), 'UPSTREAM_UNAVAILABLE');
     assert.deepEqual(err.details, { upstream: 'remote', reason: 'start-failed', httpStatus: 404 });
   });
 
@@ -140,7 +133,7 @@ describe('UpstreamConnection over Streamable HTTP', () => {
     await connection.listTools();
     await Promise.all([connection.close(), connection.close()]);
     assert.equal(connection.status().state, 'closed');
-    await rejectsWithCode(connection.callTool('echo', { message: 'x' }), 'UPSTREAM_UNAVAILABLE');
+    await rejectsWith(connection.callTool('echo', { message: 'x' }), 'UPSTREAM_UNAVAILABLE');
   });
 });
 

@@ -2,17 +2,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { after, describe, it } from 'node:test';
-import {
-  everythingServer,
-  fixture,
-  rejectsWithCode,
-  resolveTestSecret,
-  stdioUpstream,
-  TEST_SECRETS,
-  waitForExit,
-} from '../../../test/support/mcp-upstreams.js';
+import { everythingServer, fixture, resolveTestSecret, stdioUpstream, TEST_SECRETS, waitForExit } from '../../../test/support/mcp-upstreams.js';
 import { isAlive } from './child-reaper.js';
 import { UpstreamConnection } from './upstream-connection.js';
+import { rejectsWith } from '../../../test/support/rejects-with.js';
 
 const opened: UpstreamConnection[] = [];
 function connect(...args: ConstructorParameters<typeof UpstreamConnection>): UpstreamConnection {
@@ -72,7 +65,7 @@ describe('UpstreamConnection over stdio (server-everything)', () => {
     assert.equal(isAlive(pid), false);
     assert.equal(connection.status().state, 'closed');
     assert.equal(connection.status().pid, undefined);
-    const err = await rejectsWithCode(connection.callTool('echo', { message: 'x' }), 'UPSTREAM_UNAVAILABLE');
+    const err = await rejectsWith(connection.callTool('echo', { message: 'x' }), 'UPSTREAM_UNAVAILABLE');
     assert.equal(err.details?.reason, 'closed');
   });
 
@@ -80,7 +73,7 @@ describe('UpstreamConnection over stdio (server-everything)', () => {
     const connection = connect(stdioUpstream('hang', fixture('hang.mjs')), opts);
     await connection.listTools();
     const pid = connection.status().pid!;
-    const call = rejectsWithCode(connection.callTool('hang', {}), 'UPSTREAM_UNAVAILABLE');
+    const call = rejectsWith(connection.callTool('hang', {}), 'UPSTREAM_UNAVAILABLE');
     await connection.close();
     const err = await call;
     assert.equal(err.details?.reason, 'closed');
@@ -169,7 +162,7 @@ describe('UpstreamConnection environment and secrets', () => {
   it('fails the start with the secret name, never a value, when a secret is missing', async () => {
     const config = stdioUpstream('env', fixture('env-echo.mjs'), { env: { X: { secret: 'missing-secret' } } });
     const connection = connect(config, opts);
-    const err = await rejectsWithCode(connection.listTools(), 'UPSTREAM_UNAVAILABLE');
+    const err = await rejectsWith(connection.listTools(), 'UPSTREAM_UNAVAILABLE');
     assert.deepEqual(err.details, { upstream: 'env', reason: 'secret-unavailable', secret: 'missing-secret' });
     assert.equal(connection.status().pid, undefined);
   });

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { everythingServer, fixture, rejectsWithCode, resolveTestSecret, stdioUpstream } from '../../../test/support/mcp-upstreams.js';
+import { everythingServer, fixture, resolveTestSecret, stdioUpstream } from '../../../test/support/mcp-upstreams.js';
 import { isAlive } from './child-reaper.js';
 import { UpstreamManager } from './upstream-manager.js';
+import { rejectsWith } from '../../../test/support/rejects-with.js';
 
 const opts = { resolveSecret: resolveTestSecret, killGraceMs: 1_000 };
 const managers: UpstreamManager[] = [];
@@ -43,7 +44,7 @@ describe('UpstreamManager', () => {
 
   it('fails UPSTREAM_UNKNOWN for a name it does not hold', async () => {
     const manager = manage([], opts);
-    await rejectsWithCode(Promise.resolve().then(() => manager.get('nope')), 'UPSTREAM_UNKNOWN');
+    await rejectsWith(Promise.resolve().then(() => manager.get('nope')), 'UPSTREAM_UNKNOWN');
   });
 
   it('refuses two upstreams of the same name', () => {
