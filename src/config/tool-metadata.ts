@@ -21,6 +21,13 @@ export const ArgNameSchema = z.string().min(1).max(128);
  *   typed on a transfer, a message body in a record): the values in them count as untrusted for
  *   argument provenance. The tool's `source` still decides whether the task read untrusted
  *   content.
+ * - `untrustedProse`: in a trusted tool's result, any value that reads as prose (four words or
+ *   more) was written by someone, not vouched for by the tool: a directory vouches for the names
+ *   it lists, not for a paragraph someone typed as a channel name. Values in prose count as
+ *   untrusted.
+ * - `trustedFields`: fields of an untrusted tool's result that the system itself records (who
+ *   sent a message, where it was posted): the values in them count as trusted; the rest of the
+ *   result stays outside content.
  */
 export const FlowLabelsSchema = z
   .object({
@@ -29,6 +36,8 @@ export const FlowLabelsSchema = z
     sink: z.enum(['none', 'internal', 'external']).default('none'),
     sinkArgs: z.array(ArgNameSchema).max(20).optional(),
     untrustedFields: z.array(ArgNameSchema).max(50).optional(),
+    untrustedProse: z.boolean().optional(),
+    trustedFields: z.array(ArgNameSchema).max(50).optional(),
   })
   .strict();
 export type FlowLabels = z.infer<typeof FlowLabelsSchema>;

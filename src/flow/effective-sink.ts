@@ -9,8 +9,10 @@ function inside(host: string, domains: readonly string[]): boolean {
 /**
  * The sink of this call, when the tool's sink depends on its arguments (`labels.sinkArgs`):
  * `external` if any address or URL in those arguments is outside the organisation's domains,
- * or if they name no address at all (unknown destination: assume the outside); `internal`
- * when every one is inside. A tool without `sinkArgs` keeps its labelled sink.
+ * or if they name a bank account or a phone number (no organisation owns those: they reach
+ * the outside world); `internal` when every address is inside. When the call names no address
+ * in them (the argument is absent, or holds only names), the labelled sink stands. A tool
+ * without `sinkArgs` keeps its labelled sink.
  */
 export function effectiveSink(labels: FlowLabels, args: Record<string, unknown>, internalDomains: readonly string[]): FlowLabels['sink'] {
   if (!labels.sinkArgs || labels.sinkArgs.length === 0 || labels.sink === 'none') return labels.sink;
@@ -21,6 +23,7 @@ export function effectiveSink(labels: FlowLabels, args: Record<string, unknown>,
       if (v.kind === 'email') hosts.push(v.value.slice(v.value.lastIndexOf('@') + 1));
       else if (v.kind === 'domain') hosts.push(v.value);
       else if (v.kind === 'url') hosts.push(v.value.split('/')[0]!.split(':')[0]!);
+      else if (v.kind === 'iban' || v.kind === 'account' || v.kind === 'phone') return 'external';
     }
   }
   if (hosts.length === 0) return labels.sink;

@@ -6,7 +6,7 @@ import type { FlowFacts } from '../policy/engine.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import { effectiveSink } from './effective-sink.js';
-import { splitUntrustedFields } from './untrusted-fields.js';
+import { splitFields } from './result-fields.js';
 import { ProvenanceLedger, type ProvenanceLedgerState } from './provenance/index.js';
 
 interface TaskState {
@@ -70,10 +70,13 @@ export class FlowTracker {
   async observe(task: Task, labels: FlowLabels, content: unknown): Promise<void> {
     const trust = labels.source;
     const delta = new ProvenanceLedger({ key: this.ledgerKey(task.id), limits: this.limits() });
-    if (trust === 'trusted' && labels.untrustedFields?.length) {
-      const { inside, outside } = splitUntrustedFields(content, new Set(labels.untrustedFields));
-      delta.observeContent(inside, 'trusted');
-      if (outside.length > 0) delta.observeContent(outside, 'untrusted');
+    // Per-field labels: the part of the result they name is read with the other trust.
+    const fields = trust === 'trusted' ? labels.untrustedFields : labels.trustedFields;
+    const prose = trust === 'trusted' && labels.untrustedProse === true;
+    if (fields?.length || prose) {
+      const { inside, outside } = splitFields(content, { fields: new Set(fields), prose });
+      delta.observeContent(inside, trust);
+      if (outside.length > 0) delta.observeContent(outside, trust === 'trusted' ? 'untrusted' : 'trusted');
     } else {
       delta.observeContent(content, trust);
     }

@@ -15,7 +15,8 @@ export interface ToolLabels {
   readonly sink: string;
 }
 
-export type LabelsOf = (suite: string, tool: string) => ToolLabels | undefined;
+/** A tool's labels; given the call's arguments, `sink` is the call's effective sink (`sinkArgs`). */
+export type LabelsOf = (suite: string, tool: string, args?: Record<string, unknown>) => ToolLabels | undefined;
 
 /** Missed attacks alike in everything Warden could have used. */
 export interface MissRow {
@@ -103,7 +104,7 @@ export function explainMisses(
     rows.push({
       suite: run.suite,
       tool,
-      sink: labelsOf(run.suite, tool)?.sink ?? '?',
+      sink: labelsOf(run.suite, tool, run.steps[score.firstAttack]!.args)?.sink ?? '?',
       outcome: outcomeName(step),
       untrustedRead: step.flow.untrustedRead,
       confidentialRead: step.flow.confidentialRead,

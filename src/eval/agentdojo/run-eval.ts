@@ -1,3 +1,4 @@
+import { effectiveSink } from '../../flow/effective-sink.js';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { toolMetadata } from '../../mcp-gateway/upstreams/tool-metadata.js';
@@ -99,9 +100,12 @@ export async function evalAgentdojo(opts: EvalOptions): Promise<EvalReport> {
 /** The labels each replayed tool had in the Warden that decided (the config as overlaid). */
 function labelsFrom(replayer: Replayer): LabelsOf {
   const upstreams = new Map(replayer.config.upstreams.mcp.map((u) => [u.name, u]));
-  return (suite, tool) => {
+  const internalDomains = replayer.config.flow.internalDomains;
+  return (suite, tool, args) => {
     const u = upstreams.get(suite);
-    return u ? toolMetadata(u, tool).labels : undefined;
+    if (!u) return undefined;
+    const labels = toolMetadata(u, tool).labels;
+    return args ? { ...labels, sink: effectiveSink(labels, args, internalDomains) } : labels;
   };
 }
 

@@ -89,6 +89,8 @@ export const ToolOverrideSchema = z
         sink: FlowLabelsSchema.shape.sink.unwrap().optional(),
         sinkArgs: FlowLabelsSchema.shape.sinkArgs,
         untrustedFields: FlowLabelsSchema.shape.untrustedFields,
+        untrustedProse: FlowLabelsSchema.shape.untrustedProse,
+        trustedFields: FlowLabelsSchema.shape.trustedFields,
       })
       .strict()
       .optional(),

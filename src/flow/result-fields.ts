@@ -1,0 +1,120 @@
+/** Deeper nesting than this is not split: real tool results are far shallower. */
+const MAX_DEPTH = 64;
+// Parsing JSON held in a string costs memory proportional to it; larger ones stay text.
+const MAX_EMBEDDED_JSON = 4 * 1024 * 1024;
+/** A `name: value` line of YAML-like text (`- subject: rent`, `  subject: rent`). */
+const FIELD_LINE = /^\s*(?:-\s+)?([A-Za-z_][\w.-]{0,63})\s*:\s?(.*)$/;
+/** A list item of YAML-like text: `- value`. */
+const ITEM_LINE = /^\s*-\s+(.*)$/;
+/**
+ * From this many words on, a value is prose: someone's writing, not an identifier, a number or
+ * a name (`External_0`, `Spotify Premium`, `2022-03-01`), which is what a directory or a ledger
+ * itself vouches for.
+ */
+export const PROSE_WORDS = 4;
+
+/** What to take out of a result: named fields, and (`prose`) any value that reads as prose. */
+export interface FieldRule {
+  readonly fields: ReadonlySet<string>;
+  readonly prose?: boolean;
+}
+
+const isProse = (text: string): boolean => text.trim().split(/\s+/).length >= PROSE_WORDS;
+
+/**
+ * Splits a tool result in two: the values of the named fields (and, with `prose`, every value
+ * that reads as prose) go out as strings; the rest keeps its shape, the values taken blanked, so
+ * party fields stay recognisable. The flow tracker reads the two parts with different trust:
+ * `untrustedFields` of a trusted tool (the subject a payer typed) and `untrustedProse` go out as
+ * outside text; `trustedFields` of an untrusted tool (the sender the platform recorded) go out as
+ * vouched for.
+ *
+ * Fields are found as JSON properties anywhere in the value, in JSON held in a string, and as
+ * `name: value` lines of YAML-like text, with the lines such a value continues on.
+ */
+export function splitFields(content: unknown, rule: FieldRule): { inside: unknown; outside: string[] } {
+  const outside: string[] = [];
+  const visit = (node: unknown, key: string | undefined, depth: number): unknown => {
+    if (depth > MAX_DEPTH) return null;
+    if (key !== undefined && rule.fields.has(key) && (typeof node === 'string' || typeof node === 'number')) {
+      outside.push(String(node));
+      return '';
+    }
+    if (typeof node === 'string') {
+      const parsed = depth < 4 ? embeddedJson(node) : undefined;
+      if (parsed !== undefined) return visit(parsed, key, depth + 1);
+      // A text block (the whole result, an MCP `text`) may be a YAML-like document; the string
+      // value of any other property is that property's value, whatever lines it holds.
+      if (key === undefined || key === 'text') return splitLines(node, rule, outside);
+      if (rule.prose === true && isProse(node)) {
+        outside.push(node);
+        return '';
+      }
+      return node;
+    }
+    if (Array.isArray(node)) return node.map((n) => visit(n, key, depth + 1));
+    if (typeof node === 'object' && node !== null) {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(node)) out[k] = visit(v, k, depth + 1);
+      return out;
+    }
+    return node;
+  };
+  return { inside: visit(content, undefined, 0), outside };
+}
+
+const indentOf = (line: string): number => line.length - line.trimStart().length;
+
+/**
+ * YAML-like text, a unit at a time. A unit is a `name: value` line, a `- value` item or a plain
+ * line, with the lines after it that are blank or indented deeper than where it starts (a long
+ * value folded over several lines, a quoted or block scalar: in YAML a blank line inside one is a
+ * line break of the value, so it does not end it). A unit whose head has no value and whose next
+ * line is a field is a nested map, not a value: its lines are read as units of their own.
+ */
+function splitLines(text: string, rule: FieldRule, outside: string[]): string {
+  if (!rule.prose && !text.includes(':')) return text;
+  const lines = text.split('\n');
+  let changed = false;
+  for (let i = 0; i < lines.length; ) {
+    const line = lines[i]!;
+    if (line.trim() === '') {
+      i++;
+      continue;
+    }
+    const field = FIELD_LINE.exec(line);
+    const item = field ? null : ITEM_LINE.exec(line);
+    const head = field ? field[2]! : item ? item[1]! : line.trim();
+    const column = field ? line.indexOf(field[1]!) : indentOf(line);
+    let end = i + 1;
+    while (end < lines.length && (lines[end]!.trim() === '' || indentOf(lines[end]!) > column)) end++;
+    while (end > i + 1 && lines[end - 1]!.trim() === '') end--;
+    const next = lines.slice(i + 1, end).find((l) => l.trim() !== '');
+    const nested = head.trim() === '' && next !== undefined && FIELD_LINE.test(next);
+    const parts = [head, ...lines.slice(i + 1, end)].map((l) => l.trim()).filter((l) => l !== '');
+    const takes = !nested && ((field !== null && rule.fields.has(field[1]!)) || (rule.prose === true && isProse(parts.join(' '))));
+    if (!takes) {
+      // A nested map: its lines are units of their own. A value kept stays whole: lines it
+      // continues on are its text, never fields (a body cannot make itself a sender).
+      i = nested ? i + 1 : end;
+      continue;
+    }
+    outside.push(...parts);
+    lines[i] = line.slice(0, line.length - head.length);
+    for (let j = i + 1; j < end; j++) lines[j] = '';
+    changed = true;
+    i = end;
+  }
+  return changed ? lines.join('\n') : text;
+}
+
+function embeddedJson(s: string): unknown {
+  if (s.length < 2 || s.length > MAX_EMBEDDED_JSON) return undefined;
+  const t = s.trim();
+  if (!((t.startsWith('{') && t.endsWith('}')) || (t.startsWith('[') && t.endsWith(']')))) return undefined;
+  try {
+    return JSON.parse(t);
+  } catch {
+    return undefined;
+  }
+}
