@@ -142,7 +142,14 @@ export function buildFrontDoors(
     if (agent.status !== 'active') throw new WardenError(agent.status === 'suspended' ? 'AGENT_SUSPENDED' : 'AGENT_RETIRED');
     if (cache.size > 10_000) cache.clear();
     const entry = { at: now, agent, task };
+    // Re-inserted at the end, so the map stays in order of `at` and stale entries (tasks long
+    // finished) leave from the front, instead of piling up to the bound.
+    cache.delete(cred.taskId);
     cache.set(cred.taskId, entry);
+    for (const [id, e] of cache) {
+      if (now - e.at < ENTITY_TTL_MS) break;
+      cache.delete(id);
+    }
     return entry;
   };
   const capture = payloadCapture(config.audit.capture);
@@ -169,7 +176,11 @@ export function buildFrontDoors(
   let gateway: McpGateway | undefined;
   if (config.upstreams.mcp.length > 0) {
     manager = new UpstreamManager(config.upstreams.mcp, { resolveSecret, clock: d.clock });
-    gateway = new McpGateway(gatewayUpstreams(manager), catalog, pipeline, inspect, d.log, { name: 'warden', version: d.version });
+    gateway = new McpGateway(gatewayUpstreams(manager), catalog, pipeline, inspect, d.log, {
+      name: 'warden',
+      version: d.version,
+      ended: (s) => d.revocations.check({ jti: '', task: s.task, agent: s.agent, jkt: s.jkt }) !== null,
+    });
     manager.onToolsChanged((upstream) => {
       const s = manager!.get(upstream).status();
       if (s.lastError) {

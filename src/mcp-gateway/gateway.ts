@@ -36,6 +36,8 @@ interface Session {
   readonly server: Server;
   readonly agentId: string;
   readonly taskId: string;
+  /** Thumbprint of the agent key the session was opened with. */
+  readonly jkt: string;
   lastSeen: number;
 }
 
@@ -46,6 +48,13 @@ export interface GatewayOptions {
   readonly idleSessionMs?: number;
   readonly maxSessionsPerTask?: number;
   readonly maxSessions?: number;
+  /**
+   * Whether the task, agent or key a session belongs to has ended or been revoked (on any
+   * replica): such sessions are closed by the next sweep, not left to idle out.
+   */
+  readonly ended?: (session: { readonly task: string; readonly agent: string; readonly jkt: string }) => boolean;
+  /** How often sessions are swept. */
+  readonly sweepMs?: number;
 }
 
 /** Does any scope pattern reach tools of `server`? (`**` reaches every server.) */
@@ -99,7 +108,7 @@ export class McpGateway {
         .then(() => this.notifyToolsChanged())
         .catch((err) => this.log.warn({ server, code: err instanceof WardenError ? err.code : 'INTERNAL' }, 'upstream re-list failed'));
     });
-    this.sweeper = setInterval(() => void this.sweepIdle(), 30_000);
+    this.sweeper = setInterval(() => void this.sweep(), opts.sweepMs ?? 10_000);
     this.sweeper.unref();
   }
 
@@ -172,7 +181,7 @@ export class McpGateway {
         this.sessions.delete(id);
       },
     });
-    const session: Session = { id: '', transport, server, agentId: cred.agentId, taskId: cred.taskId, lastSeen: Date.now() };
+    const session: Session = { id: '', transport, server, agentId: cred.agentId, taskId: cred.taskId, jkt: cred.jkt, lastSeen: Date.now() };
     transport.onclose = () => {
       if (session.id) this.sessions.delete(session.id);
     };
@@ -271,9 +280,29 @@ export class McpGateway {
     await Promise.all([...this.sessions.values()].map((s) => s.server.sendToolListChanged().catch(() => undefined)));
   }
 
-  private async sweepIdle(): Promise<void> {
+  /**
+   * Closes the sessions nobody can use any more: idle too long, or of a task, agent or key that
+   * ended or was revoked. Each holds an SDK server and transport (tens of KB): kept until they
+   * idle out, the sessions of finished tasks would pile up to `maxSessions` and lock new ones out.
+   */
+  async sweep(): Promise<void> {
     const cutoff = Date.now() - (this.opts.idleSessionMs ?? 15 * 60_000);
-    for (const s of [...this.sessions.values()]) if (s.lastSeen < cutoff) await this.closeSession(s.id);
+    const ended = this.opts.ended;
+    for (const s of [...this.sessions.values()]) {
+      if (s.lastSeen < cutoff || ended?.({ task: s.taskId, agent: s.agentId, jkt: s.jkt })) await this.closeSession(s.id);
+    }
+  }
+
+  /** How many MCP sessions of this task are open on this replica. */
+  sessionsOf(taskId: string): number {
+    let n = 0;
+    for (const s of this.sessions.values()) if (s.taskId === taskId) n++;
+    return n;
+  }
+
+  /** Closes every session of a task at once: the task just ended on this replica. */
+  async closeTask(taskId: string): Promise<void> {
+    for (const s of [...this.sessions.values()]) if (s.taskId === taskId) await this.closeSession(s.id);
   }
 
   private async closeSession(id: string): Promise<void> {

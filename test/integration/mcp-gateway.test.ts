@@ -201,6 +201,35 @@ for (const backend of BACKENDS) {
       assert.equal(((await res.json()) as any).error.code, 'MCP_SESSION_NOT_FOUND');
     });
 
+    it('frees the MCP sessions of a task that ended: at once here, by the sweep when another replica ended it', async () => {
+      const gateway = tw.warden.context.gateway!;
+      const done = await sdk.startTask({ purpose: 'finishes', scope: ['everything.echo'] });
+      const c1 = await connect(done);
+      await c1.callTool({ name: 'everything.echo', arguments: { message: 'one' } });
+      assert.equal(gateway.sessionsOf(done.taskId), 1);
+      await done.end();
+      assert.equal(gateway.sessionsOf(done.taskId), 0, 'completing the task closed its session');
+      await c1.close().catch(() => undefined);
+
+      const revoked = await sdk.startTask({ purpose: 'revoked by an admin', scope: ['everything.echo'] });
+      const c2 = await connect(revoked);
+      assert.equal(gateway.sessionsOf(revoked.taskId), 1);
+      assert.equal((await tw.admin('POST', `/v1/tasks/${revoked.taskId}/revoke`, { reason: 'test' })).status, 200);
+      assert.equal(gateway.sessionsOf(revoked.taskId), 0, 'revoking the task closed its session');
+      await c2.close().catch(() => undefined);
+
+      // Ended elsewhere: this replica only learns it from the revocation list.
+      const elsewhere = await sdk.startTask({ purpose: 'ended on another replica', scope: ['everything.echo'] });
+      const c3 = await connect(elsewhere);
+      assert.equal(gateway.sessionsOf(elsewhere.taskId), 1);
+      const now = Date.now();
+      await tw.warden.context.revocations.revoke({ kind: 'task', value: elsewhere.taskId, reason: 'test', createdAt: now, expiresAt: now + 60_000, liftedAt: null });
+      await gateway.sweep();
+      assert.equal(gateway.sessionsOf(elsewhere.taskId), 0, 'the sweep closed it');
+      assert.equal(gateway.sessionsOf(session.taskId), 1, 'a live task keeps its session');
+      await c3.close().catch(() => undefined);
+    });
+
     it('fails a call at once when its upstream dies mid-call, and restarts the upstream for the next', async () => {
       const started = Date.now();
       const died = await mcpError(client.callTool({ name: 'notes.die', arguments: {} }));

@@ -35,7 +35,9 @@ export function taskRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.post('/v1/tasks/:task/revoke', admin, async (request) => {
     const { reason } = parseInput(ReasonSchema, request.body ?? {});
-    return { task: await ctx.tasks.revoke(parseInput(Params, request.params).task, reason ?? 'revoked by admin', actorOf(request)) };
+    const task = await ctx.tasks.revoke(parseInput(Params, request.params).task, reason ?? 'revoked by admin', actorOf(request));
+    await ctx.gateway?.closeTask(task.id);
+    return { task };
   });
 
   // One token. Its lifetime is bounded by the configured maximum, so the revocation can be
@@ -61,6 +63,8 @@ export function taskRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const cred = request.credential;
     if (!cred) throw new WardenError('CRED_MISSING');
     const task = await ctx.tasks.complete(cred.taskId, cred.agentId);
+    // Its MCP sessions can serve nothing more: free them now (other replicas sweep them).
+    await ctx.gateway?.closeTask(task.id);
     return { task: task.id, status: task.status };
   });
 }

@@ -74,8 +74,14 @@ export class AccessTokenVerifier {
   }
 
   private remember(token: string, claims: AccessTokenClaims): void {
+    // Tokens are remembered in the order they were first seen, which is close to the order they
+    // expire in: expired ones leave from the front as new ones come, not only at the bound.
+    const nowSec = this.clock.now() / 1000;
+    for (const [t, c] of this.verified) {
+      if (c.exp > nowSec) break;
+      this.verified.delete(t);
+    }
     if (this.verified.size >= (this.opts.cacheSize ?? 50_000)) {
-      const nowSec = this.clock.now() / 1000;
       for (const [t, c] of this.verified) if (c.exp <= nowSec) this.verified.delete(t);
       if (this.verified.size >= (this.opts.cacheSize ?? 50_000)) this.verified.clear();
     }

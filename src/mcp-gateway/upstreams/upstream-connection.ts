@@ -268,7 +268,7 @@ export class UpstreamConnection {
     const onAbort = (): void => deadline.abort(opts.signal!.reason);
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const result = await Promise.race([run(session, deadline.signal, timeoutMs + SDK_TIMEOUT_SLACK_MS), session.lost]);
+      const result = await session.guard(run(session, deadline.signal, timeoutMs + SDK_TIMEOUT_SLACK_MS));
       this.backoff.succeeded();
       return result;
     } catch (err) {
@@ -391,7 +391,7 @@ export class UpstreamConnection {
   }
 
   /**
-   * Ends a session with `cause`: calls racing `session.lost` fail with it at once, and the child
+   * Ends a session with `cause`: calls guarded by it fail with it at once, and the child
    * and transport are torn down in the background (awaited by `close`).
    */
   private end(session: UpstreamSession, cause: WardenError): void {

@@ -6,8 +6,8 @@ import type { WardenError } from '../../errors/warden-error.js';
 /**
  * One life of an upstream: a client, its transport and, for stdio, the child process. A session
  * dies once (child exit, broken transport, oversized message, close) and is then replaced, never
- * revived. `lost` rejects with the cause at that moment, so every call in flight on the session
- * can race it and fail at once instead of waiting for an answer that will not come.
+ * revived. Calls in flight on it run through `guard`, so each fails with the cause at that
+ * moment instead of waiting for an answer that will not come.
  */
 export class UpstreamSession {
   transport: StdioClientTransport | StreamableHTTPClientTransport | undefined;
@@ -16,15 +16,38 @@ export class UpstreamSession {
   startedAt: number | undefined;
   private knownPid: number | undefined;
   private deathCause: WardenError | undefined;
-  private rejectLost!: (err: WardenError) => void;
-  readonly lost: Promise<never>;
+  /** The calls in flight, each until it settles: what `die` fails. */
+  private readonly inFlight = new Set<(cause: WardenError) => void>();
 
-  constructor() {
-    this.lost = new Promise<never>((_, reject) => {
-      this.rejectLost = reject;
+  /**
+   * `work`, unless the session dies first: then its cause. Not a race against one shared
+   * "lost" promise, which would keep a reaction (and with it every call's result) for each call
+   * ever made on a healthy session: a settled call leaves nothing behind here.
+   */
+  guard<T>(work: Promise<T>): Promise<T> {
+    if (this.deathCause) {
+      work.catch(() => {});
+      return Promise.reject(this.deathCause);
+    }
+    return new Promise<T>((resolve, reject) => {
+      const onDeath = (cause: WardenError): void => reject(cause);
+      this.inFlight.add(onDeath);
+      work.then(
+        (value) => {
+          this.inFlight.delete(onDeath);
+          resolve(value);
+        },
+        (err: unknown) => {
+          this.inFlight.delete(onDeath);
+          reject(err);
+        },
+      );
     });
-    // Nobody may be racing it when it rejects.
-    this.lost.catch(() => {});
+  }
+
+  /** How many calls are in flight on the session. */
+  get calls(): number {
+    return this.inFlight.size;
   }
 
   /**
@@ -46,7 +69,8 @@ export class UpstreamSession {
     if (this.deathCause) return false;
     this.pid();
     this.deathCause = cause;
-    this.rejectLost(cause);
+    for (const fail of this.inFlight) fail(cause);
+    this.inFlight.clear();
     return true;
   }
 }
