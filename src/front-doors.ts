@@ -212,7 +212,13 @@ export function buildFrontDoors(
         .record({ type: 'upstream.start', outcome: 'success', actor: SYSTEM, subject: s.upstream, data: { ...s } })
         .catch(() => undefined);
     };
-    manager = new UpstreamManager(config.upstreams.mcp, { resolveSecret, clock: d.clock, sandbox: new UpstreamSandboxes(host, { stateDir: d.sandboxDir, calls, events: d.events }), onStart });
+    const onStartFailed = (upstream: string, err: WardenError): void => {
+      // What is missing (SANDBOX_UNAVAILABLE), why a start failed: names and codes, never values.
+      void d.events
+        .record({ type: 'upstream.fail', outcome: 'failure', error: err.code, actor: SYSTEM, subject: upstream, data: { ...err.details, upstream, code: err.code, phase: 'start' } })
+        .catch(() => undefined);
+    };
+    manager = new UpstreamManager(config.upstreams.mcp, { resolveSecret, clock: d.clock, sandbox: new UpstreamSandboxes(host, { stateDir: d.sandboxDir, calls, events: d.events }), onStart, onStartFailed });
     gateway = new McpGateway(gatewayUpstreams(manager, calls), catalog, pipeline, inspect, d.log, { name: 'warden', version: d.version });
     manager.onToolsChanged((upstream) => {
       const s = manager!.get(upstream).status();

@@ -65,6 +65,8 @@ export function bwrapArgs(plan: SandboxPlan): string[] {
 
   const made = new Set<string>();
   const bound: string[] = [];
+  /** What each bind shows where: host source → place inside. */
+  const shown: { source: string; target: string }[] = [];
   const dirsFor = (target: string): void => {
     for (const d of ancestors(target)) {
       if (made.has(d) || bound.some((b) => within(d, b))) continue;
@@ -75,7 +77,10 @@ export function bwrapArgs(plan: SandboxPlan): string[] {
   const place = (entry: SystemEntry, flag: '--ro-bind' | '--bind'): void => {
     dirsFor(entry.path);
     if (entry.symlink !== undefined) a.push('--symlink', entry.symlink, entry.path);
-    else a.push(flag, entry.path, entry.path);
+    else {
+      a.push(flag, entry.path, entry.path);
+      shown.push({ source: entry.path, target: entry.path });
+    }
     bound.push(entry.path);
   };
 
@@ -86,13 +91,21 @@ export function bwrapArgs(plan: SandboxPlan): string[] {
     dirsFor(m.target);
     a.push(m.writable ? '--bind' : '--ro-bind', m.source, m.target);
     bound.push(m.target);
+    shown.push({ source: m.source, target: m.target });
   }
   a.push('--bind', plan.scratch, SANDBOX_SCRATCH);
   a.push('--perms', '0755', '--dir', '/run', '--perms', '0755', '--dir', SANDBOX_RUN_DIR, '--bind', plan.socket, EGRESS_SOCKET);
+  // Wherever a bind shows a hidden path, under whatever name it has inside.
+  const hidden = new Set<string>();
   for (const h of plan.hide) {
-    if (!bound.some((b) => within(h.path, b))) continue;
-    if (h.dir) a.push('--perms', '0000', '--size', '4096', '--tmpfs', h.path);
-    else a.push('--ro-bind', '/dev/null', h.path);
+    for (const s of shown) {
+      if (!within(h.path, s.source)) continue;
+      const inside = s.target + h.path.slice(s.source.length);
+      if (hidden.has(inside)) continue;
+      hidden.add(inside);
+      if (h.dir) a.push('--perms', '0000', '--size', '4096', '--tmpfs', inside);
+      else a.push('--ro-bind', '/dev/null', inside);
+    }
   }
   a.push('--remount-ro', '/', '--chdir', plan.cwd, '--');
   if (plan.privileged) {

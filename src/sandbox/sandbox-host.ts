@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { constants, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
-import { access, chmod, chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { access, chmod, chown, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -357,7 +357,8 @@ export class SandboxHost {
       system: this.system,
       exposed: this.exposed,
       mounts,
-      hide: this.hidden,
+      // A path that does not exist (a key given by environment instead of a file) cannot be shown either.
+      hide: this.hidden.filter((h) => existsSync(h.path)),
       scratch: spec.scratch,
       socket,
       cwd: spec.cwd ?? SANDBOX_SCRATCH,
@@ -503,6 +504,21 @@ export class SandboxHost {
     } finally {
       await launch.release();
     }
+  }
+}
+
+/**
+ * Gives a directory tree to the user sandboxes run as (when Warden runs as root), so a
+ * sandboxed server can write where a writable mount puts it. Does nothing for other users:
+ * their sandboxes run as themselves.
+ */
+export async function handToSandboxUser(path: string, runAs: { uid: number; gid: number } = SANDBOX_HOST_DEFAULTS.runAs): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  await chown(path, runAs.uid, runAs.gid);
+  for (const entry of await readdir(path, { withFileTypes: true })) {
+    const child = join(path, entry.name);
+    if (entry.isDirectory()) await handToSandboxUser(child, runAs);
+    else if (!entry.isSymbolicLink()) await chown(child, runAs.uid, runAs.gid);
   }
 }
 

@@ -58,6 +58,8 @@ export interface UpstreamConnectionOptions {
   readonly sandbox?: UpstreamSandboxing;
   /** Told of every successful start (for the `upstream.start` audit entry). */
   readonly onStart?: (started: UpstreamStarted) => void;
+  /** Told of every failed start, with its error (for the `upstream.fail` audit entry). */
+  readonly onStartFailed?: (upstream: string, err: WardenError) => void;
 }
 
 /** One start of an upstream, as the audit log records it. */
@@ -98,6 +100,8 @@ export interface UpstreamStatus {
   readonly lastError?: ErrorCode;
   /** When the running session finished its handshake (ms since the epoch). */
   readonly startedAt?: number;
+  /** The running sandbox: its user, limits and how they are enforced. */
+  readonly sandbox?: SandboxSummary;
 }
 
 /** An upstream's tools, validated, with what validation skipped or cut. */
@@ -251,6 +255,7 @@ export class UpstreamConnection {
       restarts: Math.max(0, this.starts - 1),
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
       ...(live?.startedAt === undefined ? {} : { startedAt: live.startedAt }),
+      ...(live?.sandbox ? { sandbox: live.sandbox.summary } : {}),
     };
   }
 
@@ -337,7 +342,8 @@ export class UpstreamConnection {
     if (this.session && !this.session.death) return Promise.resolve(this.session);
     if (this.starting) return this.starting;
     const wait = this.backoff.remainingMs();
-    if (wait > 0) return Promise.reject(this.error('UPSTREAM_UNAVAILABLE', { reason: 'backoff', retryAfterMs: wait }));
+    // The code that opened the circuit goes along: SANDBOX_UNAVAILABLE says more than "backoff".
+    if (wait > 0) return Promise.reject(this.error('UPSTREAM_UNAVAILABLE', { reason: 'backoff', retryAfterMs: wait, ...(this.lastError ? { lastError: this.lastError } : {}) }));
     const starting = this.start().finally(() => {
       if (this.starting === starting) this.starting = undefined;
     });
@@ -385,6 +391,7 @@ export class UpstreamConnection {
         this.lastError = failure.code;
         this.backoff.failed();
         this.opts.logger?.warn({ upstream: this.name, code: failure.code, reason: failure.details?.reason ?? null }, 'upstream did not start');
+        this.opts.onStartFailed?.(this.name, failure);
       }
       this.end(session, failure);
       throw failure;
