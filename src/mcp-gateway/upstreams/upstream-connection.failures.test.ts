@@ -68,7 +68,7 @@ describe('an upstream that crashes', () => {
 
     assert.equal(connection.status().state, 'backoff');
     const fast = await rejectsWith(connection.callTool('echo', { message: 'x' }), 'UPSTREAM_UNAVAILABLE');
-    assert.deepEqual(fast.details, { upstream: 'crash', reason: 'backoff', retryAfterMs: 500 });
+    assert.deepEqual(fast.details, { upstream: 'crash', reason: 'backoff', retryAfterMs: 500, lastError: 'UPSTREAM_UNAVAILABLE' });
     assert.equal(fast.spec.retryable, true);
 
     clock.advance(500);
