@@ -18,7 +18,17 @@ export interface SandboxPlan {
    * user namespace), and `setpriv` drops to `runAs` with no capabilities before the command.
    * Otherwise bubblewrap runs unprivileged in a user namespace, as Warden's own user.
    */
-  readonly privileged: { readonly setpriv: string; readonly uid: number; readonly gid: number } | null;
+  readonly privileged: {
+    readonly setpriv: string;
+    readonly uid: number;
+    readonly gid: number;
+    /**
+     * bubblewrap again, run as the sandbox user inside the sandbox, only to give it a user
+     * namespace in which no further one can be made (`--disable-userns`). Absent where the host
+     * lets no unprivileged user make one anyway.
+     */
+    readonly innerBwrap?: string;
+  } | null;
   readonly system: readonly SystemEntry[];
   /** Host paths visible read-only at the same place (Warden's installation, Node). */
   readonly exposed: readonly SystemEntry[];
@@ -33,6 +43,19 @@ export interface SandboxPlan {
   readonly tmpBytes: number;
   /** What runs inside, as argv (the relay, then the command). */
   readonly command: readonly string[];
+}
+
+/**
+ * The command prefix that leaves root behind: `setpriv` to the sandbox user with every
+ * capability set emptied and `no_new_privs`, then (where the host allows unprivileged user
+ * namespaces at all) a user namespace that forbids making more.
+ */
+export function dropTo(p: NonNullable<SandboxPlan['privileged']>): string[] {
+  return [
+    p.setpriv, `--reuid=${p.uid}`, `--regid=${p.gid}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--',
+    // --dev-bind: a plain --bind would remount /dev/null and the rest nodev, and opening them fail.
+    ...(p.innerBwrap ? [p.innerBwrap, '--unshare-user', '--disable-userns', '--dev-bind', '/', '/', '--'] : []),
+  ];
 }
 
 const within = (path: string, dir: string): boolean => path === dir || path.startsWith(dir === '/' ? '/' : `${dir}/`);
@@ -110,7 +133,7 @@ export function bwrapArgs(plan: SandboxPlan): string[] {
   a.push('--remount-ro', '/', '--chdir', plan.cwd, '--');
   if (plan.privileged) {
     const p = plan.privileged;
-    a.push(p.setpriv, `--reuid=${p.uid}`, `--regid=${p.gid}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--');
+    a.push(...dropTo(p));
   }
   a.push(...plan.command);
   return a;

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdir, rmdir } from 'node:fs/promises';
+import { mkdir, readdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SandboxLimits } from './sandbox-config.js';
@@ -124,9 +124,32 @@ async function parentDir(h: Hierarchy): Promise<string | undefined> {
   const dir = join(h.mount, h.own, 'warden-sandboxes');
   try {
     await mkdir(dir, { recursive: true });
-    return dir;
   } catch {
     return undefined;
+  }
+  await sweepStale(dir);
+  return dir;
+}
+
+/**
+ * Removes the empty groups a Warden that died without closing its sandboxes left behind
+ * (`<upstream>-<pid>-<n>`, that pid gone). A group with a process in it stays.
+ */
+async function sweepStale(dir: string): Promise<void> {
+  const names = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const entry of names) {
+    const m = /-(\d+)-\d+$/.exec(entry.name);
+    if (!entry.isDirectory() || !m || Number(m[1]) === process.pid || processExists(Number(m[1]))) continue;
+    if (pidsIn([join(dir, entry.name)]).length === 0) await rmdir(join(dir, entry.name)).catch(() => undefined);
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -27,6 +27,9 @@ export interface SandboxEgressDeps {
   readonly logger?: { error(obj: object, msg: string): void };
 }
 
+/** Connections one sandbox may hold open to its egress proxy at once; more are dropped. */
+const MAX_CONNECTIONS = 64;
+
 /** How long a sandbox may take to send one request's body. */
 const BODY_TIMEOUT_MS = 30_000;
 
@@ -83,6 +86,8 @@ export class SandboxEgress implements EgressServer {
     const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 60_000 }, (req, res) => {
       void this.handle(identity, req, res);
     });
+    // A sandbox opening connections without end must not run Warden out of file descriptors.
+    server.maxConnections = MAX_CONNECTIONS;
     const refuseRaw = (req: IncomingMessage, socket: Socket, reason: string): void => {
       void this.record(identity, undefined, req.method ?? 'CONNECT', shownHost(req.url?.split(':')[0]), reason);
       const err = new WardenError('SANDBOX_EGRESS_DENIED', { reason, host: shownHost(req.url?.split(':')[0]) });

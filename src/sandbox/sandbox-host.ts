@@ -9,7 +9,7 @@ import { WardenError } from '../errors/warden-error.js';
 import type { EventLog } from '../events/event-log.js';
 import { SYSTEM } from '../events/event-log.js';
 import { isAlive, trackChild, untrackChild } from '../mcp-gateway/upstreams/child-reaper.js';
-import { bwrapArgs, EGRESS_SOCKET, type SandboxPlan, type SystemEntry } from './bwrap-args.js';
+import { bwrapArgs, dropTo, EGRESS_SOCKET, type SandboxPlan, type SystemEntry } from './bwrap-args.js';
 import { detectCgroups, type CgroupSupport, type LimitGroup } from './limit-group.js';
 import {
   DEFAULT_EXEC_WALL_TIME_SEC,
@@ -151,7 +151,7 @@ function installRoot(): string {
 /** Tools found on this host, proven to build a sandbox once. */
 interface HostTools {
   readonly bwrap: string;
-  readonly privileged: { readonly setpriv: string; readonly uid: number; readonly gid: number } | null;
+  readonly privileged: SandboxPlan['privileged'];
   readonly prlimit?: string;
   readonly cgroups: CgroupSupport | undefined;
 }
@@ -251,21 +251,30 @@ export class SandboxHost {
       prlimit = findOnPath('prlimit');
       if (!(await executable(prlimit))) throw missing('prlimit');
     }
-    const args = [
-      ...(privileged ? ['--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts'] : ['--unshare-user', '--disable-userns', '--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts']),
-      '--die-with-parent',
-      ...this.system.flatMap((s) => (s.symlink !== undefined ? ['--symlink', s.symlink, s.path] : ['--ro-bind', s.path, s.path])),
-      '--proc', '/proc', '--dev', '/dev', '--',
-      ...(privileged ? [privileged.setpriv, `--reuid=${privileged.uid}`, `--regid=${privileged.gid}`, '--clear-groups', '--'] : []),
-      '/bin/sh', '-c', 'exit 0',
-    ];
-    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(bwrap!, args, { env: {}, stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000 });
-      let text = '';
-      child.stderr.on('data', (c: Buffer) => (text = (text + c.toString('utf8')).slice(-2000)));
-      child.on('error', () => resolve({ code: null, stderr: text }));
-      child.on('close', (c) => resolve({ code: c, stderr: text }));
-    });
+    const inner = privileged && this.system.some((s) => within(bwrap!, s.path)) ? bwrap! : undefined;
+    const tryOnce = (p: HostTools['privileged']) => {
+      const args = [
+        ...(p ? ['--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts'] : ['--unshare-user', '--disable-userns', '--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts']),
+        '--die-with-parent',
+        ...this.system.flatMap((s) => (s.symlink !== undefined ? ['--symlink', s.symlink, s.path] : ['--ro-bind', s.path, s.path])),
+        // The inner bubblewrap builds its root on /tmp, as it will in a real sandbox.
+        '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--',
+        ...(p ? dropTo(p) : []),
+        '/bin/sh', '-c', 'exit 0',
+      ];
+      return new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn(bwrap!, args, { env: {}, stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000 });
+        let text = '';
+        child.stderr.on('data', (c: Buffer) => (text = (text + c.toString('utf8')).slice(-2000)));
+        child.on('error', () => resolve({ code: null, stderr: text }));
+        child.on('close', (c) => resolve({ code: c, stderr: text }));
+      });
+    };
+    // As root: with the inner user namespace that forbids more of them, if this host lets the
+    // sandbox user make one at all; where it does not, that door is shut already.
+    let { code, stderr } = await tryOnce(privileged && inner ? { ...privileged, innerBwrap: inner } : privileged);
+    if (code === 0 && privileged && inner) privileged = { ...privileged, innerBwrap: inner };
+    else if (code !== 0 && privileged && inner) ({ code, stderr } = await tryOnce(privileged));
     if (code !== 0) {
       this.o.logger?.warn({ upstream, bwrap, exitCode: code, stderr: stderr.trim() }, 'bubblewrap could not build a sandbox');
       throw missing(/namespace|uid map|unshare|Operation not permitted|No permissions/i.test(stderr) ? 'namespaces' : 'bwrap-failed');

@@ -173,6 +173,13 @@ describe('sandboxed upstreams and exec, with real bubblewrap', () => {
       const status = await jail('read', { path: '/proc/self/status' });
       assert.match(status.value, /CapEff:\s+0000000000000000/);
       assert.match(status.value, /CapBnd:\s+0000000000000000/);
+      assert.match(status.value, /NoNewPrivs:\s+1/);
+    });
+
+    it('cannot make a user namespace to become root in it', async () => {
+      const r = await jail('userns');
+      assert.notEqual(r.status, 0, JSON.stringify(r));
+      assert.notEqual(r.stdout.trim(), '0');
     });
 
     it('cannot connect to a loopback service of the host, straight or through the proxy', async () => {
@@ -248,6 +255,8 @@ describe('sandboxed upstreams and exec, with real bubblewrap', () => {
         assert.ok(['EROFS', 'EACCES', 'ENOENT'].includes(r.code), `${path}: ${r.code}`);
       }
       assert.deepEqual(await jail('write', { path: '/scratch/mine.txt', content: 'mine' }), { ok: true });
+      // The few devices there are work (programs open /dev/null all the time).
+      assert.deepEqual(await jail('write', { path: '/dev/null', content: 'x' }), { ok: true });
       // /tmp is the sandbox's own.
       assert.deepEqual(await jail('write', { path: '/tmp/warden-escape-probe', content: 'x' }), { ok: true });
       assert.equal((await jail('read', { path: '/hosttmp/warden-escape-probe' })).code, 'ENOENT');
