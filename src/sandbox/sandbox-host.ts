@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { constants, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { constants, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { access, chmod, chown, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -290,16 +290,27 @@ export class SandboxHost {
   commandVisible(command: string, path: string, sandbox: Sandbox): boolean {
     const candidates = command.includes('/') ? [command] : path.split(':').filter((d) => d.startsWith('/')).map((d) => join(d, command));
     return candidates.some((inside) => {
-      const mount = sandbox.mounts.find((m) => within(inside, m.at ?? m.path));
-      const host = mount ? join(mount.path, inside.slice((mount.at ?? mount.path).length)) : inside;
-      if (!mount && !this.system.some((s) => within(inside, s.path)) && !this.exposed.some((e) => within(inside, e.path))) return false;
-      try {
-        const st = statSync(host);
-        return st.isFile() && (st.mode & 0o111) !== 0;
-      } catch {
-        return false;
-      }
+      const st = this.statInside(inside, sandbox);
+      return st !== undefined && st.isFile() && (st.mode & 0o111) !== 0;
     });
+  }
+
+  /** Whether `dir` is a directory the sandbox can see (a `cwd`). */
+  directoryVisible(dir: string, sandbox: Sandbox): boolean {
+    return dir === SANDBOX_SCRATCH || this.statInside(dir, sandbox)?.isDirectory() === true;
+  }
+
+  /** What a path inside the sandbox is on the host, if the sandbox shows it at all. */
+  private statInside(inside: string, sandbox: Sandbox): Stats | undefined {
+    const mount = sandbox.mounts.find((m) => within(inside, m.at ?? m.path));
+    const host = mount ? join(mount.path, inside.slice((mount.at ?? mount.path).length)) : inside;
+    if (!mount && !this.system.some((s) => within(inside, s.path)) && !this.exposed.some((e) => within(inside, e.path))) return undefined;
+    if (this.hidden.some((h) => within(host, h.path))) return undefined;
+    try {
+      return statSync(host);
+    } catch {
+      return undefined;
+    }
   }
 
   /** A directory the sandbox user owns (0700): a scratch directory. */

@@ -36,6 +36,9 @@ export class UpstreamSandboxes implements UpstreamSandboxing {
     if (!this.host.commandVisible(upstream.command, env.PATH ?? '/usr/local/bin:/usr/bin:/bin', upstream.sandbox)) {
       throw new WardenError('UPSTREAM_UNAVAILABLE', { upstream: upstream.name, reason: 'spawn-failed', where: 'sandbox' });
     }
+    if (upstream.cwd && !this.host.directoryVisible(upstream.cwd, upstream.sandbox)) {
+      throw new WardenError('UPSTREAM_UNAVAILABLE', { upstream: upstream.name, reason: 'spawn-failed', where: 'sandbox', cwd: upstream.cwd });
+    }
     return this.host.launch({
       upstream: upstream.name,
       sandbox: upstream.sandbox,
