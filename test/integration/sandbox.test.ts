@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { WardenAgent, type TaskSession } from '../../src/sdk/index.js';
 import { echo, startUpstream, type TestUpstream } from '../support/egress.js';
 import { registerAgent, startWarden, type TestWarden } from '../support/harness.js';
 import { everythingServer, fixture, REPO_ROOT } from '../support/mcp-upstreams.js';
 import { BIN } from '../support/serve.js';
+import { eventually, mcpRefusal as refused } from '../support/mcp-refusal.js';
 import { testSandboxes } from '../support/sandbox.js';
 import { UpstreamConnection } from '../../src/mcp-gateway/upstreams/upstream-connection.js';
 
@@ -21,18 +21,6 @@ const JAIL_SECRET = `js_${randomBytes(16).toString('hex')}`;
 const NEIGHBOUR_SECRET = `ns_${randomBytes(16).toString('hex')}`;
 const node = JSON.stringify(process.execPath);
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
-
-/** The McpError a refused call carries, with Warden's code from its data. */
-async function refused(p: Promise<unknown>): Promise<{ code: string; details: Record<string, any> }> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof McpError, `expected an McpError, got ${String(err)}`);
-    const data = err.data as { code: string; details?: Record<string, any> };
-    return { code: data.code, details: data.details ?? {} };
-  }
-  assert.fail('the call was not refused');
-}
 
 const config = (api: string, shared: string): string => `
 approvals: { waitSec: 0, expirySec: 600 }
@@ -106,16 +94,6 @@ when { context.args.command == "rm" };
 
 const json = (r: any): any => JSON.parse((r.content as { text: string }[])[0]!.text);
 
-/** Resolves with `fn`'s first defined value, polling (audit entries of a teardown land just after the call fails). */
-async function eventually<T>(fn: () => Promise<T | undefined>, what: string, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) assert.fail(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('sandboxed upstreams and exec, with real bubblewrap', () => {
   let tw: TestWarden;
