@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { constants, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { constants, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, type Stats } from 'node:fs';
 import { access, chmod, chown, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -94,6 +94,41 @@ const SYSTEM_PATHS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/lib
 const TMP_BYTES = 64 * 1024 * 1024;
 const LIMIT_WATCH_MS = 200;
 const within = (path: string, dir: string): boolean => path === dir || path.startsWith(dir === '/' ? '/' : `${dir}/`);
+
+/**
+ * The egress socket directories of live sandboxes: removed when this process exits without
+ * closing them (an `exit` hook runs synchronously, so it can). Those of a process killed
+ * outright are swept by the next one (their names carry the pid).
+ */
+const runDirs = new Set<string>();
+let exitHooked = false;
+
+function trackRunDir(dir: string): void {
+  if (!exitHooked) {
+    exitHooked = true;
+    process.once('exit', () => {
+      for (const d of runDirs) rmSync(d, { recursive: true, force: true });
+    });
+    sweepRunDirs();
+  }
+  runDirs.add(dir);
+}
+
+function sweepRunDirs(): void {
+  let names: string[];
+  try {
+    names = readdirSync(tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^warden-sb-(\d+)-/.exec(name);
+    if (!m || Number(m[1]) === process.pid || isAlive(Number(m[1]))) continue;
+    const dir = join(tmpdir(), name);
+    // Only our own: another user's leftovers are theirs to sweep.
+    if (lstatSync(dir).uid === process.getuid?.()) rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /**
  * The launcher Warden spawns: joins the sandbox's cgroups (its pid, before anything else runs),
@@ -339,7 +374,8 @@ export class SandboxHost {
     }
     await this.ownedDir(spec.scratch);
 
-    const runDir = await mkdtemp(join(tmpdir(), 'warden-sb-'));
+    const runDir = await mkdtemp(join(tmpdir(), `warden-sb-${process.pid}-`));
+    trackRunDir(runDir);
     const socket = join(runDir, 'egress.sock');
     let group: LimitGroup | undefined;
     let egress: { close(): Promise<void> } | undefined;
@@ -351,6 +387,7 @@ export class SandboxHost {
     } catch (err) {
       await egress?.close();
       await rm(runDir, { recursive: true, force: true });
+      runDirs.delete(runDir);
       if (err instanceof WardenError) throw err;
       throw new WardenError('SANDBOX_UNAVAILABLE', { upstream: spec.upstream, missing: 'cgroups' }, { cause: err });
     }
@@ -400,6 +437,7 @@ export class SandboxHost {
     return this.track(spec, { command: '/bin/sh', args, env, summary }, group, async () => {
       await egress?.close();
       await rm(runDir, { recursive: true, force: true });
+      runDirs.delete(runDir);
     });
   }
 
