@@ -110,7 +110,7 @@ export const sandbox: Section = {
   notes: [
     'The server is @modelcontextprotocol/server-everything over stdio; both connections are driven in this process, without the gateway in front (its cost is the gateway section).',
     'Sandboxed: bubblewrap namespaces, the egress relay started first inside, a cgroup with the default limits (512 MiB, 256 pids, 1 CPU), dropped to the sandbox user. Start-up is spawn + initialize + the first tools/list, taken in turns with the unsandboxed start so both see the same machine; closing is not timed.',
-    'A call\'s MCP framing passes through the sandbox untouched (the command owns stdin and stdout), so the call rows show what the namespaces and the cgroup cost once running.',
+    'A call\'s MCP framing passes through the sandbox untouched (the command owns stdin and stdout), so the call rows show what the namespaces and the cgroup cost once running. The sandboxed server is held to its CPU quota (1 CPU) and the unsandboxed one is not, which can show with 8 in flight on a busy machine.',
   ],
   run,
 };
