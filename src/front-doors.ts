@@ -26,7 +26,7 @@ import { SandboxEgress, sandboxView } from './sandbox/sandbox-egress.js';
 import { SandboxHost } from './sandbox/sandbox-host.js';
 import { CALL_META } from './sandbox/exec-server.js';
 import { UpstreamSandboxes } from './sandbox/upstream-sandboxes.js';
-import type { UpstreamStarted } from './mcp-gateway/upstreams/upstream-connection.js';
+import { isSandboxed, type UpstreamStarted } from './mcp-gateway/upstreams/upstream-connection.js';
 import type { Store } from './store/store.js';
 import type { Clock } from './util/clock.js';
 
@@ -106,7 +106,7 @@ function gatewayUpstreams(manager: UpstreamManager, calls: InFlightCalls): Gatew
     },
     callTool: async (server, tool, args, opts) => {
       const connection = manager.get(server);
-      if (!opts.cred || !connection.status().sandboxed) return connection.callTool(tool, args, { signal: opts.signal });
+      if (!opts.cred || !isSandboxed(connection.config)) return connection.callTool(tool, args, { signal: opts.signal });
       const call = calls.begin(server, opts.cred);
       try {
         return await connection.callTool(tool, args, { signal: opts.signal, meta: { [CALL_META]: call.id } });
@@ -147,7 +147,7 @@ export function buildFrontDoors(
     /** The master key: flow digests are keyed from it, so replicas agree on them. */
     masterKey: KeyObject;
     approve: (call: AuthorizedCall, cred: VerifiedCredential, toolCall: ToolCall) => Promise<string | null>;
-    log: GatewayLogger & { info?(obj: Record<string, unknown>, msg: string): void };
+    log: GatewayLogger;
     version: string;
     /** Where sandboxes keep their scratch directories (`<data-dir>/sandboxes`). */
     sandboxDir: string;
