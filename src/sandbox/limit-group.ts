@@ -197,18 +197,32 @@ async function v1Support(): Promise<CgroupSupport | undefined> {
 async function v2Support(): Promise<CgroupSupport | undefined> {
   const h = hierarchies().find((x) => x.version === 2 && ['memory', 'pids', 'cpu'].every((c) => x.controllers.includes(c)));
   if (!h) return undefined;
-  const parent = await parentDir(h);
-  if (!parent) return undefined;
-  try {
-    // The parent group holds no process of its own, so it may hand these controllers down.
-    writeFileSync(join(parent, 'cgroup.subtree_control'), '+memory +pids +cpu');
-  } catch {
-    return undefined;
+  // A v2 group hands controllers to its children only while it holds no process itself, and
+  // Warden's own group holds Warden. So the parent goes beside it where that group delegates
+  // them already, else at the top of the hierarchy (root may enable them there).
+  let parent: string | undefined;
+  for (const base of [...new Set([join(h.mount, h.own), h.mount])]) {
+    try {
+      const enabled = read(join(base, 'cgroup.subtree_control')).split(/\s+/);
+      const missing = ['memory', 'pids', 'cpu'].filter((c) => !enabled.includes(c));
+      if (missing.length > 0) writeFileSync(join(base, 'cgroup.subtree_control'), missing.map((c) => `+${c}`).join(' '));
+      const dir = join(base, 'warden-sandboxes');
+      await mkdir(dir, { recursive: true });
+      // It holds no process of its own, so it may hand the controllers down to each sandbox.
+      writeFileSync(join(dir, 'cgroup.subtree_control'), '+memory +pids +cpu');
+      await sweepStale(dir);
+      parent = dir;
+      break;
+    } catch {
+      // Not here: try the next place, or there is no usable v2 hierarchy.
+    }
   }
+  if (!parent) return undefined;
+  const groups = parent;
   return {
     version: 2,
     async create(name, limits) {
-      const dir = join(parent, name);
+      const dir = join(groups, name);
       try {
         await mkdir(dir);
         writeFileSync(join(dir, 'memory.max'), String(limits.memoryMb * 1024 * 1024));

@@ -303,6 +303,12 @@ describe('sandboxed upstreams and exec, with real bubblewrap', () => {
 
   describe('limits', () => {
     it('kills a fork bomb at the process limit, and Warden keeps serving', async () => {
+      const running = ((await tw.admin('GET', '/v1/upstreams')).body.upstreams as any[]).find((u) => u.name === 'jail');
+      assert.match(
+        String(running?.sandbox?.enforcedBy),
+        /^cgroup-v[12]$/,
+        'this host gives Warden no writable cgroup with the memory, pids and cpu controllers: limits fall back to rlimits, which cannot kill a sandbox at its limit (docs/sandbox.md)',
+      );
       const started = Date.now();
       const err = await refused(call('jail.fork_bomb'));
       assert.equal(err.code, 'UPSTREAM_UNAVAILABLE');
