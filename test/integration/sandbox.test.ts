@@ -279,8 +279,11 @@ describe('sandboxed upstreams and exec, with real bubblewrap', () => {
     });
 
     it('refuses a request no call is in flight for: no task\'s authority to decide it', async () => {
-      await jail('http_later', { url: `${api.origin}/api/later`, afterMs: 300 });
-      await new Promise((r) => setTimeout(r, 600));
+      const before = (await events('sandbox.egress')).length;
+      await jail('http_later', { url: `${api.origin}/api/later`, afterMs: 200 });
+      // No call to the jail until the refusal is in the log: nothing of ours is in flight when it asks.
+      const refusal = await eventually(async () => (await events('sandbox.egress')).slice(before).find((e) => e.data.reason === 'no-call-in-flight'), 'the refusal recorded');
+      assert.equal(refusal.error, 'SANDBOX_EGRESS_UNATTRIBUTED');
       const r = await jail('later_result');
       assert.equal(r.status, 403);
       assert.equal(r.headers['x-warden-code'], 'SANDBOX_EGRESS_UNATTRIBUTED');
