@@ -21,6 +21,12 @@ import type { PolicyService, ReloadResult } from './policy/policy-service.js';
 import type { RevocationSet } from './revocation/revocation-set.js';
 import { compileKnownValues, createScanner, secretBlockedError, type KnownValues, type Scanner } from './scanning/index.js';
 import type { SecretService } from './secrets/secret-service.js';
+import { InFlightCalls } from './sandbox/in-flight-calls.js';
+import { SandboxEgress, sandboxView } from './sandbox/sandbox-egress.js';
+import { SandboxHost } from './sandbox/sandbox-host.js';
+import { CALL_META } from './sandbox/exec-server.js';
+import { UpstreamSandboxes } from './sandbox/upstream-sandboxes.js';
+import { isSandboxed, type UpstreamStarted } from './mcp-gateway/upstreams/upstream-connection.js';
 import type { Store } from './store/store.js';
 import type { Clock } from './util/clock.js';
 
@@ -86,15 +92,28 @@ export async function buildCatalog(
   return catalog;
 }
 
-/** The upstream manager as the gateway sees it. */
-function gatewayUpstreams(manager: UpstreamManager): GatewayUpstreams {
+/**
+ * The upstream manager as the gateway sees it. Each call to a sandboxed or built-in upstream is
+ * marked in flight with its credential, so the sandbox's egress during it is decided under that
+ * task's authority (a built-in upstream is told which call it serves).
+ */
+function gatewayUpstreams(manager: UpstreamManager, calls: InFlightCalls): GatewayUpstreams {
   return {
     names: () => manager.names(),
     listTools: async (server) => {
       const listing = await manager.get(server).listTools();
       return listing.tools as unknown as ListedTool[];
     },
-    callTool: (server, tool, args, opts) => manager.get(server).callTool(tool, args, { signal: opts.signal }),
+    callTool: async (server, tool, args, opts) => {
+      const connection = manager.get(server);
+      if (!opts.cred || !isSandboxed(connection.config)) return connection.callTool(tool, args, { signal: opts.signal });
+      const call = calls.begin(server, opts.cred);
+      try {
+        return await connection.callTool(tool, args, { signal: opts.signal, meta: { [CALL_META]: call.id } });
+      } finally {
+        call.end();
+      }
+    },
     injectedValues: (server) => manager.get(server).injectedValues(),
     onToolsChanged: (listener) => void manager.onToolsChanged(listener),
   };
@@ -104,6 +123,8 @@ export interface FrontDoors {
   readonly catalog: ToolCatalog;
   readonly gateway?: McpGateway;
   readonly proxy?: HttpProxy;
+  /** The MCP upstreams' connections (state, sandboxing), when any are configured. */
+  readonly upstreams?: UpstreamManager;
   /** Lists upstreams never listed before, so policies can name their tools (first start only). */
   discoverNew(): Promise<void>;
   close(): Promise<void>;
@@ -128,6 +149,10 @@ export function buildFrontDoors(
     approve: (call: AuthorizedCall, cred: VerifiedCredential, toolCall: ToolCall) => Promise<string | null>;
     log: GatewayLogger;
     version: string;
+    /** Where sandboxes keep their scratch directories (`<data-dir>/sandboxes`). */
+    sandboxDir: string;
+    /** Never visible inside a sandbox: the data directory, the master key file. */
+    hidden: readonly string[];
   },
 ): FrontDoors {
   const { scanner, inspect } = buildScanning(config);
@@ -172,11 +197,36 @@ export function buildFrontDoors(
   };
   const resolveSecret = (name: string) => d.secrets.resolve(name);
 
+  let pool: ConnectionPool | undefined;
+  let proxy: HttpProxy | undefined;
+  let sandboxProxy: HttpProxy | undefined;
+  if (config.upstreams.http.length > 0) {
+    pool = new ConnectionPool();
+    proxy = new HttpProxy(config.upstreams.http, pipeline, inspect, { resolveSecret, pool });
+    // The same front door for requests from sandboxes: redirects are rewritten to what the sandbox asked for.
+    sandboxProxy = new HttpProxy(config.upstreams.http, pipeline, inspect, { resolveSecret, pool, proxyBase: sandboxView });
+  }
+
   let manager: UpstreamManager | undefined;
   let gateway: McpGateway | undefined;
   if (config.upstreams.mcp.length > 0) {
-    manager = new UpstreamManager(config.upstreams.mcp, { resolveSecret, clock: d.clock });
-    gateway = new McpGateway(gatewayUpstreams(manager), catalog, pipeline, inspect, d.log, {
+    const calls = new InFlightCalls();
+    const egress = new SandboxEgress({ upstreams: config.upstreams.http, ...(sandboxProxy ? { proxy: sandboxProxy } : {}), calls, events: d.events, revocations: d.revocations, clock: d.clock, logger: d.log });
+    const host = new SandboxHost({ config: config.sandbox, stateDir: d.sandboxDir, hide: d.hidden, egress, events: d.events, logger: d.log });
+    const onStart = (s: UpstreamStarted): void => {
+      if (s.transport === 'stdio' && !s.sandboxed) d.log.warn({ upstream: s.upstream }, 'upstream runs UNSANDBOXED: its config says sandbox: false');
+      void d.events
+        .record({ type: 'upstream.start', outcome: 'success', actor: SYSTEM, subject: s.upstream, data: { ...s } })
+        .catch(() => undefined);
+    };
+    const onStartFailed = (upstream: string, err: WardenError): void => {
+      // What is missing (SANDBOX_UNAVAILABLE), why a start failed: names and codes, never values.
+      void d.events
+        .record({ type: 'upstream.fail', outcome: 'failure', error: err.code, actor: SYSTEM, subject: upstream, data: { ...err.details, upstream, code: err.code, phase: 'start' } })
+        .catch(() => undefined);
+    };
+    manager = new UpstreamManager(config.upstreams.mcp, { resolveSecret, clock: d.clock, sandbox: new UpstreamSandboxes(host, { stateDir: d.sandboxDir, calls, events: d.events }), onStart, onStartFailed });
+    gateway = new McpGateway(gatewayUpstreams(manager, calls), catalog, pipeline, inspect, d.log, {
       name: 'warden',
       version: d.version,
       ended: (s) => d.revocations.check({ jti: '', task: s.task, agent: s.agent, jkt: s.jkt }) !== null,
@@ -190,16 +240,11 @@ export function buildFrontDoors(
       }
     });
   }
-  let pool: ConnectionPool | undefined;
-  let proxy: HttpProxy | undefined;
-  if (config.upstreams.http.length > 0) {
-    pool = new ConnectionPool();
-    proxy = new HttpProxy(config.upstreams.http, pipeline, inspect, { resolveSecret, pool });
-  }
   return {
     catalog,
     ...(gateway ? { gateway } : {}),
     ...(proxy ? { proxy } : {}),
+    ...(manager ? { upstreams: manager } : {}),
     async discoverNew() {
       if (!gateway) return;
       const pinned = new Set(catalog.pinsWithState().map((p) => p.pin.server));

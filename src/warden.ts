@@ -192,7 +192,11 @@ export class Warden {
         });
         return used.id;
       };
-      frontDoors = buildFrontDoors(config, catalog, { store, events, clock, revocations: revocationsEarly, policy, secrets, masterKey: init.masterKey.key, approve, log: logger, version: VERSION });
+      frontDoors = buildFrontDoors(config, catalog, { store, events, clock, revocations: revocationsEarly, policy, secrets, masterKey: init.masterKey.key, approve, log: logger, version: VERSION,
+        sandboxDir: join(resolve(opts.dataDir), 'sandboxes'),
+        // The master key file may live outside the data directory (secrets.masterKeyFile).
+        hidden: [resolve(opts.dataDir), resolve(opts.dataDir, config.secrets.masterKeyFile)],
+      });
       // An MCP upstream never seen before is listed now, so that policies may name its tools.
       await frontDoors.discoverNew();
       const loaded = await policy.start(config.policy.watch);
@@ -265,6 +269,7 @@ export class Warden {
         catalog,
         ...(frontDoors.gateway ? { gateway: frontDoors.gateway } : {}),
         ...(frontDoors.proxy ? { proxy: frontDoors.proxy } : {}),
+        ...(frontDoors.upstreams ? { upstreams: frontDoors.upstreams } : {}),
         tokenEndpoint,
         accessTokens,
         requests: new RequestVerifier(accessTokens, dpop, revocations),

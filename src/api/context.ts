@@ -20,6 +20,7 @@ import type { Clock } from '../util/clock.js';
 import type { McpGateway } from '../mcp-gateway/gateway.js';
 import type { ToolCatalog } from '../mcp-gateway/catalog.js';
 import type { HttpProxy } from '../egress/proxy.js';
+import type { UpstreamManager } from '../mcp-gateway/upstreams/upstream-manager.js';
 
 /** Where agents and people reach this Warden; every URL-bound check derives from it. */
 export interface PublicUrls {
@@ -62,4 +63,6 @@ export interface ApiContext {
   readonly catalog?: ToolCatalog;
   /** The HTTP egress front door, when HTTP upstreams are configured. */
   readonly proxy?: HttpProxy;
+  /** The MCP upstreams' connections: state and sandboxing (`/v1/upstreams`). */
+  readonly upstreams?: UpstreamManager;
 }

@@ -8,6 +8,7 @@ import { adminRoutes } from './routes/admin.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { gatewayRoutes } from './routes/gateway.js';
 import { toolRoutes } from './routes/tools.js';
+import { upstreamRoutes } from './routes/upstreams.js';
 import { proxyRoutes } from './routes/proxy.js';
 import { auditRoutes } from './routes/audit.js';
 import { agentRoutes } from './routes/agents.js';
@@ -73,6 +74,7 @@ export async function buildApi(ctx: ApiContext, server: Server, logger: Logger):
   approvalRoutes(app, ctx);
   gatewayRoutes(app, ctx);
   toolRoutes(app, ctx);
+  upstreamRoutes(app, ctx);
   secretRoutes(app, ctx);
   proxyRoutes(app, ctx);
   auditRoutes(app, ctx);

@@ -46,6 +46,15 @@ upstreams:
   #   env: { GITHUB_PERSONAL_ACCESS_TOKEN: { secret: github.token } }   # warden secret set github.token
   #   defaults: { risk: medium }
   #   tools: { delete_repository: { risk: critical, tags: [destructive] } }
+  #   # Every stdio server runs in a sandbox (docs/sandbox.md): no network but Warden's egress
+  #   # proxy, read-only system, private scratch directory, limits. \`sandbox: false\` turns it off.
+  #   sandbox:
+  #     limits: { memoryMb: 512, pids: 256, cpus: 1, wallTimeSec: 86400 }
+  #     egress: [github-api]          # HTTP upstreams (below) it may call, through the proxy
+  #     mounts: [{ path: /srv/repos, writable: false }]
+  # - name: shell                     # the built-in command runner: tool shell.exec, sandboxed
+  #   transport: builtin
+  #   server: exec
   http: []
   # - name: billing
   #   baseUrl: https://billing.example.com/api
@@ -56,6 +65,13 @@ upstreams:
 limits:
   task: { calls: 10000, bytesOut: 67108864, bytesIn: 1073741824 }   # per task: BUDGET_EXCEEDED past these
   agent: { ratePerSec: 50, burst: 100 }                              # per agent: RATE_LIMITED past this
+
+# How sandboxes are built on this host (docs/sandbox.md).
+sandbox:
+  bwrap: bwrap               # bubblewrap: a path or a name on PATH; without it sandboxed upstreams do not start
+  runAs: { uid: 65534, gid: 65534 }   # the unprivileged user sandboxes run as when Warden runs as root
+  limitsWith: auto           # auto | cgroup | rlimit
+  proxyPort: 3128            # HTTP_PROXY inside each sandbox: http://127.0.0.1:3128
 
 scanning:
   results: redact            # credentials in tool results and HTTP responses: redact | block | off

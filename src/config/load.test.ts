@@ -34,6 +34,7 @@ describe('parseConfig', () => {
       secrets: { masterKeyFile: 'keys/master.key' },
       flow: { onViolation: 'approve', internalDomains: [], maxValuesPerTask: 20_000 },
       audit: { durability: 'process', checkpointEverySec: 60, capture: { tools: [], maxBytes: 4096 }, export: [] },
+      sandbox: { bwrap: 'bwrap', runAs: { uid: 65534, gid: 65534 }, limitsWith: 'auto', proxyPort: 3128 },
     });
     assert.deepEqual(parseConfig('# nothing set\n', 'warden.yaml'), defaults);
     assert.deepEqual(parseConfig('{}', 'warden.yaml'), defaults);

@@ -3,6 +3,7 @@ import { AUDIT_DEFAULTS, AuditConfigSchema } from './audit-config.js';
 import { FLOW_DEFAULTS, FlowConfigSchema } from './flow-config.js';
 import { HttpUpstreamsSchema } from '../egress/upstream-config.js';
 import { McpUpstreamsSchema } from '../mcp-gateway/upstreams/upstream-config.js';
+import { SANDBOX_HOST_DEFAULTS, SandboxHostConfigSchema } from '../sandbox/sandbox-config.js';
 import { ScanningConfigSchema } from '../scanning/scanning-config.js';
 import { FlowLabelsSchema, RiskTierSchema } from './tool-metadata.js';
 
@@ -151,6 +152,14 @@ export const ConfigFileSchema = z
         u.http.forEach((h, i) => {
           if (mcp.has(h.name)) ctx.addIssue({ code: 'custom', path: ['http', i, 'name'], message: 'an MCP upstream has this name already' });
         });
+        // A sandbox reaches only declared HTTP upstreams: a name that is not one is a typo, not a wish.
+        const http = new Set(u.http.map((h) => h.name));
+        u.mcp.forEach((m, i) => {
+          const egress = m.transport !== 'http' && m.sandbox !== false ? m.sandbox.egress : [];
+          egress.forEach((name, j) => {
+            if (!http.has(name)) ctx.addIssue({ code: 'custom', path: ['mcp', i, 'sandbox', 'egress', j], message: 'not an HTTP upstream of upstreams.http' });
+          });
+        });
       })
       .default({ mcp: [], http: [] }),
     secrets: z
@@ -167,6 +176,8 @@ export const ConfigFileSchema = z
     flow: FlowConfigSchema.default(FLOW_DEFAULTS),
     /** The tamper-evident audit log (docs/audit.md). */
     audit: AuditConfigSchema.default(AUDIT_DEFAULTS),
+    /** How sandboxes are built on this host (docs/sandbox.md); each upstream has its own `sandbox:` too. */
+    sandbox: SandboxHostConfigSchema.default({ ...SANDBOX_HOST_DEFAULTS, runAs: { ...SANDBOX_HOST_DEFAULTS.runAs } }),
   })
   .strict();
 export type ConfigFile = z.infer<typeof ConfigFileSchema>;

@@ -10,6 +10,7 @@ import { formatStory } from '../audit/replay.js';
 import { pino } from 'pino';
 import { generateAgentKey, saveAgentKey } from '../sdk/keys.js';
 import { Warden } from '../warden.js';
+import { handToSandboxUser } from '../sandbox/sandbox-host.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'warden.js');
@@ -40,6 +41,8 @@ upstreams:
       transport: stdio
       command: ${node}
       args: [${JSON.stringify(serverEntry('@modelcontextprotocol/server-filesystem'))}, ${JSON.stringify(workspace)}]
+      sandbox:           # like every stdio server, in a sandbox; it sees the workspace and nothing else of the host's files
+        mounts: [{ path: ${JSON.stringify(workspace)}, writable: true }]
       defaults: { risk: low }
       tools:
         write_file: { risk: high, tags: [writes] }
@@ -73,6 +76,8 @@ export async function runDemo(opts: { keep?: boolean; port?: number } = {}): Pro
   await mkdir(workspace, { recursive: true });
   await writeFile(join(workspace, 'notes.md'), '# Project notes\n- ship the gateway\n- write the audit log\n');
   await writeFile(join(dataDir, 'warden.yaml'), demoConfig(workspace));
+  // The files server runs as the sandbox's unprivileged user: the workspace is theirs to write.
+  await handToSandboxUser(workspace);
 
   out(bold('Warden demo') + dim(' — every line below is a real request through Warden'));
   out(dim(`  data dir ${dataDir} (SQLite); workspace ${workspace}`));

@@ -14,10 +14,14 @@ import { findHttpUpstream, type HttpUpstream } from './upstream-config.js';
 /** The policy action of a request to an HTTP upstream: `<upstream>.<method>`, e.g. `github.post`. */
 export const httpAction = (upstream: string, method: string): string => `${upstream}.${method.toLowerCase()}`;
 
-/** What Cedar sees of an HTTP request: `context.args.method`, `.path` (decoded), `.query`, `.bodyDigest`. */
+/**
+ * What Cedar sees of an HTTP request: `context.args.method`, `.path` (decoded), `.query`,
+ * `.bodyDigest`, and `.sandbox`: the sandboxed upstream that sent it for the task (absent when
+ * the agent sent it itself).
+ */
 const HTTP_INPUT_SCHEMA = {
   type: 'object',
-  properties: { method: { type: 'string' }, path: { type: 'string' }, query: { type: 'string' }, bodyDigest: { type: 'string' } },
+  properties: { method: { type: 'string' }, path: { type: 'string' }, query: { type: 'string' }, bodyDigest: { type: 'string' }, sandbox: { type: 'string' } },
   required: ['method', 'path', 'query'],
 };
 
@@ -46,6 +50,8 @@ export interface ProxyRequest {
   readonly query: string;
   readonly headers: HeaderMap;
   readonly body: Buffer | undefined;
+  /** The sandboxed upstream this request came from (its egress proxy), if it did not come from the agent. */
+  readonly sandbox?: string;
 }
 
 export interface ProxyResponse {
@@ -66,14 +72,20 @@ export class HttpProxy {
     private readonly upstreams: readonly HttpUpstream[],
     private readonly pipeline: PipelineDeps,
     private readonly inspectResult: ResultInspector,
-    private readonly deps: { resolveSecret: SecretResolver; pool: ConnectionPool; resolver?: Resolver },
+    private readonly deps: {
+      resolveSecret: SecretResolver;
+      pool: ConnectionPool;
+      resolver?: Resolver;
+      /** Where the caller sees an upstream, for rewriting redirects (default `/proxy/<name>`). */
+      proxyBase?: (u: HttpUpstream) => string;
+    },
   ) {}
 
   private readonly depsByUpstream = new WeakMap<HttpUpstream, ForwardDeps>();
   /** The forwarder's dependencies for one upstream, built once rather than per request. */
   private forwardDeps(u: HttpUpstream): ForwardDeps {
     let d = this.depsByUpstream.get(u);
-    if (!d) this.depsByUpstream.set(u, (d = { ...this.deps, proxyBase: `/proxy/${u.name}` }));
+    if (!d) this.depsByUpstream.set(u, (d = { ...this.deps, proxyBase: this.deps.proxyBase?.(u) ?? `/proxy/${u.name}` }));
     return d;
   }
 
@@ -96,7 +108,7 @@ export class HttpProxy {
       // A credential must not leave in a request body either (the pipeline scans the arguments).
       if (body.length > 0 && TEXTUAL.test(String(req.headers['content-type'] ?? ''))) this.pipeline.scanner.checkArguments({ body: body.toString('utf8') });
     } catch (err) {
-      if (err instanceof WardenError) await refuseCall(this.pipeline.events, cred, { via: 'http', upstream: req.upstream.slice(0, 100), method: req.method.slice(0, 10) }, err);
+      if (err instanceof WardenError) await refuseCall(this.pipeline.events, cred, { via: 'http', upstream: req.upstream.slice(0, 100), method: req.method.slice(0, 10), ...(req.sandbox ? { sandbox: req.sandbox } : {}) }, err);
       throw err;
     }
     const args: Record<string, unknown> = {
@@ -104,6 +116,7 @@ export class HttpProxy {
       path: checked.decoded,
       query,
       ...(body.length > 0 ? { bodyDigest: createHash('sha256').update(body).digest('base64url') } : {}),
+      ...(req.sandbox ? { sandbox: req.sandbox } : {}),
     };
 
     const u = upstream;
@@ -111,7 +124,7 @@ export class HttpProxy {
     return runCall<ProxyResponse>(
       this.pipeline,
       cred,
-      { via: 'http', tool: httpAction(u.name, req.method), args, bytesOut: body.length, meta: { upstream: u.name, method: req.method, path: checked.path }, labels: u.labels },
+      { via: 'http', tool: httpAction(u.name, req.method), args, bytesOut: body.length, meta: { upstream: u.name, method: req.method, path: checked.path, ...(req.sandbox ? { sandbox: req.sandbox } : {}) }, labels: u.labels },
       {
         forward: async (_args, s) => {
           // Without a caller's signal the forward's own deadline is the only one: no signal to

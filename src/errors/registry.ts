@@ -123,6 +123,11 @@ export const ERRORS = {
   UPSTREAM_RESPONSE_TOO_LARGE: spec(502, 'The upstream response is too large'),
   UPSTREAM_ERROR: spec(502, 'The upstream answered with an error'),
   UPSTREAM_UNKNOWN: spec(404, 'No such upstream'),
+  // Sandboxes (stdio upstreams and exec, docs/sandbox.md)
+  SANDBOX_UNAVAILABLE: spec(503, 'The sandbox cannot be built on this host; the upstream does not start'),
+  SANDBOX_EGRESS_DENIED: spec(403, 'The sandbox may not reach this destination'),
+  SANDBOX_EGRESS_UNATTRIBUTED: spec(403, 'No single task has a call in flight to this sandbox; its request is refused', undefined, { retryable: true }),
+  EXEC_COMMAND_NOT_ALLOWED: spec(403, 'The command is not one the exec upstream runs'),
   // Secrets
   SECRET_NOT_FOUND: spec(404, 'No such secret'),
   SECRET_KEY_MISMATCH: spec(500, 'The secret was stored with another master key', 'server_error'),

@@ -36,10 +36,14 @@ export const EVENT_TYPES = {
   'tool.result': { code: 4004, description: 'The outcome of a forwarded call: result digest, bytes, latency, redactions' },
   'tool.deny': { code: 4005, description: 'A call was refused before it was forwarded (limits, secrets in arguments, unknown tool)' },
   'upstream.fail': { code: 4006, description: 'An upstream MCP server failed to start or died' },
+  'upstream.start': { code: 4007, description: 'An upstream MCP server started: in its sandbox (with its limits) or, explicitly configured so, unsandboxed' },
   'secret.set': { code: 5000, description: 'A secret got a new version; its earlier versions stopped being live (name and version only, never the value)' },
   'secret.rotate': { code: 5001, description: 'A secret got a new version; the previous one stays live until the overlap ends (name and version only, never the value)' },
   'warden.start': { code: 6000, description: 'Warden started: its version, the digest of its configuration, its store' },
   'audit.archive': { code: 6001, description: 'Entries below a signed checkpoint were archived out of the database (retention)' },
+  'sandbox.exec': { code: 7000, description: 'A command an agent asked for ran in a sandbox: its exact argv, exit code and the digests of its output' },
+  'sandbox.limit': { code: 7001, description: 'A sandbox hit a resource limit (memory, process count or wall time) and was killed' },
+  'sandbox.egress': { code: 7002, description: 'A request from inside a sandbox was refused before any policy (undeclared destination, tunnel, no task to attribute it to)' },
 } as const;
 
 export type EventType = keyof typeof EVENT_TYPES;

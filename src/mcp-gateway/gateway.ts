@@ -15,7 +15,8 @@ import { holdSseHeaders } from './hold-sse-headers.js';
 export interface GatewayUpstreams {
   names(): readonly string[];
   listTools(server: string): Promise<ListedTool[]>;
-  callTool(server: string, tool: string, args: Record<string, unknown>, opts: { signal: AbortSignal }): Promise<CallToolResult>;
+  /** `cred` is the call's: a sandbox's egress during the call is decided under it. */
+  callTool(server: string, tool: string, args: Record<string, unknown>, opts: { signal: AbortSignal; cred?: VerifiedCredential }): Promise<CallToolResult>;
   /** The secret values injected into this upstream now: their echoes are redacted. */
   injectedValues(server: string): readonly string[];
   onToolsChanged(listener: (server: string) => void): void;
@@ -268,7 +269,7 @@ export class McpGateway {
     }
     const bytesOut = Buffer.byteLength(JSON.stringify(args));
     return runCall(this.pipeline, cred, { via: 'mcp', tool: name, args, bytesOut, labels: resolved.labels }, {
-      forward: (a) => this.upstreams.callTool(server, tool, a, { signal }),
+      forward: (a) => this.upstreams.callTool(server, tool, a, { signal, cred }),
       measure: (r) => Buffer.byteLength(JSON.stringify(r)),
       digest: (r) => createHash('sha256').update(JSON.stringify(r)).digest('base64url'),
       inspect: (r) => this.inspectResult(r, this.upstreams.injectedValues(server)),

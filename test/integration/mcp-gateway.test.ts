@@ -4,12 +4,12 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { WardenAgent, type TaskSession } from '../../src/sdk/index.js';
 import { createDpopProof, generateAgentKey } from '../../src/sdk/keys.js';
 import { pemKey } from '../support/fake-secrets.js';
 import { BACKENDS, registerAgent, startWarden, type TestAgent, type TestWarden } from '../support/harness.js';
 import { everythingServer, fixture } from '../support/mcp-upstreams.js';
+import { eventually, mcpRefusal as mcpError } from '../support/mcp-refusal.js';
 
 const SECRET = `dk_${randomBytes(18).toString('hex')}`;
 
@@ -40,29 +40,9 @@ forbid(principal, action == Warden::Action::"everything.echo", resource)
 when { context.args has message && context.args.message like "*forbidden*" };
 `;
 
-/** The McpError a rejected call carries, with Warden's code from its data. */
-async function mcpError(p: Promise<unknown>): Promise<{ code: string; details: Record<string, any>; rpc: number }> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof McpError, `expected an McpError, got ${String(err)}`);
-    const data = err.data as { code: string; details?: Record<string, any> };
-    return { code: data.code, details: data.details ?? {}, rpc: err.code };
-  }
-  assert.fail('the call was not refused');
-}
 
 const text = (r: any): string => (r.content as { type: string; text?: string }[]).map((c) => c.text ?? '').join('\n');
 
-async function eventually<T>(fn: () => Promise<T | undefined>, what: string, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) assert.fail(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 for (const backend of BACKENDS) {
   describe(`the MCP gateway with real MCP servers on ${backend}`, () => {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { WardenAgent, type TaskSession } from '../../src/sdk/index.js';
 import { BACKENDS, registerAgent, startWarden, type TestAgent, type TestWarden } from '../support/harness.js';
 import { fixture } from '../support/mcp-upstreams.js';
+import { mcpRefusal as refusal } from '../support/mcp-refusal.js';
 
 const config = () => `
 approvals: { waitSec: 0, expirySec: 600 }
@@ -25,16 +25,6 @@ upstreams:
         send_email: { risk: medium, labels: { source: trusted, data: internal, sink: external, sinkArgs: [to] } }
 `;
 
-async function refusal(p: Promise<unknown>): Promise<{ code: string; details: Record<string, any> }> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof McpError, `expected an McpError, got ${String(err)}`);
-    const data = err.data as { code: string; details?: Record<string, any> };
-    return { code: data.code, details: data.details ?? {} };
-  }
-  assert.fail('the call went through');
-}
 
 const text = (r: any): string => (r.content as { text?: string }[]).map((c) => c.text ?? '').join('\n');
 

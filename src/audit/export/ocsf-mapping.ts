@@ -68,10 +68,14 @@ export const OCSF_MAPPING = {
   'tool.result': { class: 6003, activity: 99, subject: 'task' },
   'tool.deny': { class: 6003, activity: 99, subject: 'task' },
   'upstream.fail': { class: 6003, activity: 99, subject: 'upstream' },
+  'upstream.start': { class: 6003, activity: 99, subject: 'upstream' },
   'secret.set': { class: 6003, activity: 3, subject: 'secret' },
   'secret.rotate': { class: 6003, activity: 3, subject: 'secret' },
   'warden.start': { class: 6003, activity: 99 },
   'audit.archive': { class: 6003, activity: 4 },
+  'sandbox.exec': { class: 6003, activity: 99, subject: 'task' },
+  'sandbox.limit': { class: 6003, activity: 99, subject: 'upstream' },
+  'sandbox.egress': { class: 6003, activity: 99, subject: 'upstream' },
 } as const satisfies Record<EventType, Mapping>;
 
 /** The mapping of `type`; a type this build does not know is API Activity: Other. */

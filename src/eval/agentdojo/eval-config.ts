@@ -14,7 +14,7 @@ export interface EvalConfig {
 const EVAL_AGENT_LIMITS = { ratePerSec: 100_000, burst: 1_000_000 };
 
 /** How an MCP upstream is reached (stdio or HTTP): replaced by the replay's URL. */
-const CONNECTION_FIELDS = new Set(['transport', 'url', 'headers', 'command', 'args', 'env', 'cwd', 'inheritEnv']);
+const CONNECTION_FIELDS = new Set(['transport', 'url', 'headers', 'command', 'args', 'env', 'cwd', 'inheritEnv', 'sandbox', 'server', 'exec']);
 
 type Raw = Record<string, unknown>;
 const isRecord = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -4,6 +4,7 @@
  * and the pipeline build on these.
  */
 export {
+  BuiltinUpstreamSchema,
   HttpUpstreamSchema,
   McpUpstreamSchema,
   McpUpstreamsSchema,
@@ -12,6 +13,7 @@ export {
   StdioUpstreamSchema,
   ToolOverrideSchema,
   UpstreamNameSchema,
+  type BuiltinUpstream,
   type HttpUpstream,
   type McpUpstream,
   type McpUpstreamInput,

@@ -21,6 +21,7 @@ describe('McpUpstreamSchema', () => {
       maxResultBytes: 4 * 1024 * 1024,
       defaults: { risk: 'medium', tags: [], labels: { source: 'trusted', data: 'internal', sink: 'none' } },
       tools: {},
+      sandbox: { limits: { memoryMb: 512, pids: 256, cpus: 1 }, egress: [], mounts: [] },
     });
   });
 

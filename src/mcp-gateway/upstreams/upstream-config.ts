@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { uniqueNames } from '../../config/refinements.js';
 import { FlowLabelsSchema, RiskTierSchema } from '../../config/tool-metadata.js';
+import { ExecSettingsSchema, SandboxSchema, UpstreamSandboxSchema } from '../../sandbox/sandbox-config.js';
 
 /** Names an upstream: the `server` of `server.tool`, so it must stay a safe, short identifier. */
 export const UpstreamNameSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, _ and -, at most 63');
@@ -140,9 +141,30 @@ export const StdioUpstreamSchema = z
      * empty environment plus these and `env`.
      */
     inheritEnv: z.array(EnvNameSchema).max(100).default(['PATH']),
+    /** The sandbox it runs in (docs/sandbox.md); `false` runs it unsandboxed, on purpose. */
+    sandbox: UpstreamSandboxSchema,
   })
   .strict();
 export type StdioUpstream = z.infer<typeof StdioUpstreamSchema>;
+
+/**
+ * A server built into Warden, reached in-process. `exec` runs the commands agents ask for in
+ * the same sandbox as stdio servers (always sandboxed: there is no `sandbox: false` here).
+ */
+export const BuiltinUpstreamSchema = z
+  .object({
+    transport: z.literal('builtin'),
+    ...common,
+    // A command runner changes things by nature: high risk unless the config says otherwise.
+    defaults: ToolDefaultsSchema.default({ risk: 'high', tags: [], labels: DEFAULT_LABELS }),
+    server: z.literal('exec'),
+    /** Set in each command's environment: a literal, or a secret injected at start. */
+    env: z.record(EnvNameSchema, z.union([EnvValueSchema, SecretRefSchema])).default({}),
+    sandbox: SandboxSchema.prefault({}),
+    exec: ExecSettingsSchema.prefault({}),
+  })
+  .strict();
+export type BuiltinUpstream = z.infer<typeof BuiltinUpstreamSchema>;
 
 /** An MCP server reached over Streamable HTTP (MCP 2025-03-26 "Transports"). */
 export const HttpUpstreamSchema = z
@@ -163,7 +185,7 @@ export const HttpUpstreamSchema = z
 export type HttpUpstream = z.infer<typeof HttpUpstreamSchema>;
 
 /** One upstream MCP server, as configured. */
-export const McpUpstreamSchema = z.discriminatedUnion('transport', [StdioUpstreamSchema, HttpUpstreamSchema]);
+export const McpUpstreamSchema = z.discriminatedUnion('transport', [StdioUpstreamSchema, HttpUpstreamSchema, BuiltinUpstreamSchema]);
 export type McpUpstream = z.infer<typeof McpUpstreamSchema>;
 /** What a config file may write (defaults not yet applied). */
 export type McpUpstreamInput = z.input<typeof McpUpstreamSchema>;

@@ -10,6 +10,7 @@ import { isAlive } from './child-reaper.js';
 import { MAX_TOOLS, UpstreamConnection } from './upstream-connection.js';
 import { FRAMING_SLACK_BYTES } from './upstream-transport.js';
 import { rejectsWith } from '../../../test/support/rejects-with.js';
+import { testSandboxes } from '../../../test/support/sandbox.js';
 
 const opened: UpstreamConnection[] = [];
 function connect(...args: ConstructorParameters<typeof UpstreamConnection>): UpstreamConnection {
@@ -19,7 +20,7 @@ function connect(...args: ConstructorParameters<typeof UpstreamConnection>): Ups
 }
 after(() => Promise.all(opened.map((c) => c.close())));
 
-const opts = { resolveSecret: resolveTestSecret, killGraceMs: 1_000 };
+const opts = { resolveSecret: resolveTestSecret, killGraceMs: 1_000, sandbox: testSandboxes() };
 const text = (result: { content: unknown[] }): string => (result.content[0] as { text: string }).text;
 
 /** Generous: only proves that nothing waits for the (much longer) default bounds. */
@@ -34,9 +35,10 @@ async function timed<T>(promise: Promise<T>): Promise<{ value: T; ms: number }> 
 describe('an upstream that crashes', () => {
   it('fails the call in flight with UPSTREAM_UNAVAILABLE at once, and restarts on the next call', async () => {
     const connection = connect(stdioUpstream('crash', fixture('crash.mjs'), { callTimeoutMs: 60_000 }), opts);
+    // The fixture answers with its own pid: inside the sandbox's PID namespace, not the pid Warden holds.
     const first = text(await connection.callTool('echo', { message: 'a' }));
     const firstPid = connection.status().pid!;
-    assert.equal(first, `${firstPid}:a`);
+    assert.match(first, /^\d+:a$/);
 
     const { value: err, ms } = await timed(rejectsWith(connection.callTool('crash'), 'UPSTREAM_UNAVAILABLE'));
     assert.ok(ms < DOES_NOT_HANG_MS, `took ${ms} ms`);
@@ -47,7 +49,7 @@ describe('an upstream that crashes', () => {
     const again = text(await connection.callTool('echo', { message: 'b' }));
     const secondPid = connection.status().pid!;
     assert.notEqual(secondPid, firstPid);
-    assert.equal(again, `${secondPid}:b`);
+    assert.match(again, /^\d+:b$/);
     assert.equal(connection.status().restarts, 1);
   });
 
@@ -66,7 +68,7 @@ describe('an upstream that crashes', () => {
 
     assert.equal(connection.status().state, 'backoff');
     const fast = await rejectsWith(connection.callTool('echo', { message: 'x' }), 'UPSTREAM_UNAVAILABLE');
-    assert.deepEqual(fast.details, { upstream: 'crash', reason: 'backoff', retryAfterMs: 500 });
+    assert.deepEqual(fast.details, { upstream: 'crash', reason: 'backoff', retryAfterMs: 500, lastError: 'UPSTREAM_UNAVAILABLE' });
     assert.equal(fast.spec.retryable, true);
 
     clock.advance(500);
@@ -117,7 +119,8 @@ describe('an upstream that hangs', () => {
     const dir = await mkdtemp(join(tmpdir(), 'warden-mute-'));
     try {
       const pidFile = join(dir, 'pid');
-      const connection = connect(stdioUpstream('mute', fixture('mute.mjs'), { startTimeoutMs: 500, env: { PID_FILE: pidFile } }), opts);
+      // Unsandboxed, so the pid the fixture writes is one this process can watch.
+      const connection = connect(stdioUpstream('mute', fixture('mute.mjs'), { startTimeoutMs: 500, env: { PID_FILE: pidFile }, sandbox: false }), opts);
       const { value: err, ms } = await timed(rejectsWith(connection.listTools(), 'UPSTREAM_UNAVAILABLE'));
       assert.ok(ms < DOES_NOT_HANG_MS, `took ${ms} ms`);
       assert.equal(err.details?.reason, 'start-timeout');
@@ -129,11 +132,21 @@ describe('an upstream that hangs', () => {
     }
   });
 
+  it('kills a sandboxed server that does not finish its handshake within startTimeoutMs, sandbox and all', async () => {
+    const connection = connect(stdioUpstream('mute', fixture('mute.mjs'), { startTimeoutMs: 500 }), opts);
+    const { value: err, ms } = await timed(rejectsWith(connection.listTools(), 'UPSTREAM_UNAVAILABLE'));
+    assert.ok(ms < DOES_NOT_HANG_MS, `took ${ms} ms`);
+    assert.equal(err.details?.reason, 'start-timeout');
+    assert.equal(connection.status().state, 'idle');
+  });
+
   it('fails UPSTREAM_UNAVAILABLE spawn-failed when the command does not exist', async () => {
     const config = stdioUpstream('missing', 'x');
-    const connection = connect({ ...config, command: '/nonexistent/warden-test-command' }, opts);
-    const err = await rejectsWith(connection.listTools(), 'UPSTREAM_UNAVAILABLE');
-    assert.equal(err.details?.reason, 'spawn-failed');
+    for (const sandbox of [undefined, false as const]) {
+      const connection = connect({ ...config, command: '/nonexistent/warden-test-command', ...(sandbox === false ? { sandbox } : {}) }, opts);
+      const err = await rejectsWith(connection.listTools(), 'UPSTREAM_UNAVAILABLE');
+      assert.equal(err.details?.reason, 'spawn-failed');
+    }
   });
 });
 

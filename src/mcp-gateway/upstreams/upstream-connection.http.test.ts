@@ -62,7 +62,7 @@ const upstream = (extra: Partial<z.input<typeof HttpUpstreamSchema>> = {}): Http
 describe('UpstreamConnection over Streamable HTTP', () => {
   it('connects lazily and calls tools with the injected headers', async () => {
     const connection = connect(upstream(), opts);
-    assert.deepEqual(connection.status(), { name: 'remote', transport: 'http', state: 'idle', restarts: 0 });
+    assert.deepEqual(connection.status(), { name: 'remote', transport: 'http', sandboxed: false, state: 'idle', restarts: 0 });
     const { tools: listed } = await connection.listTools();
     assert.deepEqual(listed.map((t) => t.name).sort(), ['add_tool', 'echo', 'hang', 'huge', 'whoami']);
     const headers = JSON.parse(text(await connection.callTool('whoami'))) as Record<string, string>;

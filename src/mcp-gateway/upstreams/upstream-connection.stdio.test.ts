@@ -4,8 +4,10 @@ import { once } from 'node:events';
 import { after, describe, it } from 'node:test';
 import { everythingServer, fixture, resolveTestSecret, stdioUpstream, TEST_SECRETS, waitForExit } from '../../../test/support/mcp-upstreams.js';
 import { isAlive } from './child-reaper.js';
+import { StdioUpstreamSchema } from './upstream-config.js';
 import { UpstreamConnection } from './upstream-connection.js';
 import { rejectsWith } from '../../../test/support/rejects-with.js';
+import { testSandboxes } from '../../../test/support/sandbox.js';
 
 const opened: UpstreamConnection[] = [];
 function connect(...args: ConstructorParameters<typeof UpstreamConnection>): UpstreamConnection {
@@ -15,7 +17,7 @@ function connect(...args: ConstructorParameters<typeof UpstreamConnection>): Ups
 }
 after(() => Promise.all(opened.map((c) => c.close())));
 
-const opts = { resolveSecret: resolveTestSecret, killGraceMs: 1_000 };
+const opts = { resolveSecret: resolveTestSecret, killGraceMs: 1_000, sandbox: testSandboxes() };
 const everything = () => stdioUpstream('everything', everythingServer(), { args: ['stdio'] });
 const text = (result: { content: unknown[] }): string => (result.content[0] as { text: string }).text;
 
@@ -87,7 +89,8 @@ describe('UpstreamConnection children', () => {
     const script = `
       const { UpstreamConnection } = await import(${JSON.stringify(new URL('./upstream-connection.js', import.meta.url).href)});
       const { stdioUpstream } = await import(${JSON.stringify(new URL('../../../test/support/mcp-upstreams.js', import.meta.url).href)});
-      const c = new UpstreamConnection(stdioUpstream('stubborn', ${JSON.stringify(fixture('stubborn.mjs'))}), { resolveSecret: async () => '' });
+      const { testSandboxes } = await import(${JSON.stringify(new URL('../../../test/support/sandbox.js', import.meta.url).href)});
+      const c = new UpstreamConnection(stdioUpstream('stubborn', ${JSON.stringify(fixture('stubborn.mjs'))}), { resolveSecret: async () => '', sandbox: testSandboxes() });
       await c.listTools();
       console.log(c.status().pid);
       process.exit(0);
@@ -114,15 +117,32 @@ describe('UpstreamConnection children', () => {
 });
 
 describe('UpstreamConnection environment and secrets', () => {
-  const upstream = () =>
+  const upstream = (sandbox?: false) =>
     stdioUpstream('env', fixture('env-echo.mjs'), {
       env: { LITERAL: 'plain', SECRET_TOKEN: { secret: 'upstream-token' } },
+      ...(sandbox === false ? { sandbox } : {}),
     });
 
-  it("gives the child only inherited and declared variables, never Warden's own", async () => {
+  it("gives a sandboxed child only inherited and declared variables and the sandbox's own, never Warden's", async () => {
     process.env.WARDEN_MASTER_KEY = 'the-master-key-must-not-leak';
     try {
       const connection = connect(upstream(), opts);
+      const env = JSON.parse(text(await connection.callTool('env'))) as Record<string, string>;
+      const proxy = ['HTTPS_PROXY', 'HTTP_PROXY', 'NODE_USE_ENV_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
+      assert.deepEqual(Object.keys(env).sort(), ['HOME', ...proxy.slice(0, 4), 'LITERAL', 'PATH', 'PWD', 'SECRET_TOKEN', 'TMPDIR', ...proxy.slice(4)].sort());
+      assert.equal(env.HOME, '/scratch');
+      assert.equal(env.HTTP_PROXY, 'http://127.0.0.1:3128');
+      assert.equal(env.PATH, process.env.PATH);
+      assert.equal(env.SECRET_TOKEN, TEST_SECRETS['upstream-token']);
+    } finally {
+      delete process.env.WARDEN_MASTER_KEY;
+    }
+  });
+
+  it("gives an unsandboxed child only inherited and declared variables, never Warden's own", async () => {
+    process.env.WARDEN_MASTER_KEY = 'the-master-key-must-not-leak';
+    try {
+      const connection = connect(upstream(false), opts);
       const env = JSON.parse(text(await connection.callTool('env'))) as Record<string, string>;
       assert.deepEqual(Object.keys(env).sort(), ['LITERAL', 'PATH', 'SECRET_TOKEN']);
       assert.equal(env.PATH, process.env.PATH);
@@ -134,18 +154,24 @@ describe('UpstreamConnection environment and secrets', () => {
   });
 
   it('also keeps out the variables the SDK inherits by default (HOME, USER, …)', async () => {
-    const connection = connect(upstream(), { ...opts, env: { PATH: '/usr/bin:/bin', HOME: '/home/warden', USER: 'warden' } });
-    const env = JSON.parse(text(await connection.callTool('env'))) as Record<string, string>;
-    assert.equal(env.PATH, '/usr/bin:/bin');
-    assert.equal(env.HOME, undefined);
-    assert.equal(env.USER, undefined);
+    for (const sandbox of [undefined, false as const]) {
+      const connection = connect(upstream(sandbox), { ...opts, env: { PATH: '/usr/bin:/bin', HOME: '/home/warden', USER: 'warden' } });
+      const env = JSON.parse(text(await connection.callTool('env'))) as Record<string, string>;
+      assert.equal(env.PATH, '/usr/bin:/bin');
+      assert.equal(env.HOME, sandbox === false ? undefined : '/scratch');
+      assert.equal(env.USER, undefined);
+    }
   });
 
   it('passes through exactly the variables of inheritEnv', async () => {
-    const config = stdioUpstream('env', fixture('env-echo.mjs'), { inheritEnv: ['PATH', 'LANG'] });
+    const config = stdioUpstream('env', fixture('env-echo.mjs'), { inheritEnv: ['PATH', 'LANG'], sandbox: false });
     const connection = connect(config, { ...opts, env: { PATH: process.env.PATH, LANG: 'C.UTF-8', TERM: 'xterm' } });
     const env = JSON.parse(text(await connection.callTool('env'))) as Record<string, string>;
     assert.deepEqual(Object.keys(env).sort(), ['LANG', 'PATH']);
+    const sandboxed = connect({ ...config, sandbox: StdioUpstreamSchema.shape.sandbox.parse(undefined) }, { ...opts, env: { PATH: process.env.PATH, LANG: 'C.UTF-8', TERM: 'xterm' } });
+    const inside = JSON.parse(text(await sandboxed.callTool('env'))) as Record<string, string>;
+    assert.equal(inside.LANG, 'C.UTF-8');
+    assert.equal(inside.TERM, undefined);
   });
 
   it('reports the injected values and redacts them from the stderr tail', async () => {

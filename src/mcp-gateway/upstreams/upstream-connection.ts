@@ -3,6 +3,7 @@ import { untilAborted } from '../../util/until-aborted.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { CallToolResultSchema, McpError, ToolListChangedNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { ErrorCode } from '../../errors/registry.js';
@@ -14,7 +15,9 @@ import { StderrRing } from './stderr-ring.js';
 import { validateToolDefinition, type ToolIssue, type UpstreamTool } from './tool-definition.js';
 import type { McpUpstream } from './upstream-config.js';
 import { UpstreamSession } from './upstream-session.js';
-import { httpTransport, resolveSecrets, stdioTransport, type ResolveSecret } from './upstream-transport.js';
+import { childEnvironment, definedEnvironment, httpTransport, resolveSecrets, stdioTransport, type ResolveSecret } from './upstream-transport.js';
+import type { SandboxSummary } from '../../sandbox/sandbox-host.js';
+import type { UpstreamSandboxing } from '../../sandbox/upstream-sandboxes.js';
 
 export type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 
@@ -48,6 +51,27 @@ export interface UpstreamConnectionOptions {
   /** Bytes of each stdio child's stderr kept for diagnostics (default 64 KiB). */
   readonly stderrBytes?: number;
   readonly logger?: { warn(obj: object, msg: string): void };
+  /**
+   * Builds the sandboxes of stdio upstreams and runs the built-in ones. Without it a sandboxed
+   * upstream does not start (SANDBOX_UNAVAILABLE): nothing falls back to running unsandboxed.
+   */
+  readonly sandbox?: UpstreamSandboxing;
+  /** Told of every successful start (for the `upstream.start` audit entry). */
+  readonly onStart?: (started: UpstreamStarted) => void;
+  /** Told of every failed start, with its error (for the `upstream.fail` audit entry). */
+  readonly onStartFailed?: (upstream: string, err: WardenError) => void;
+}
+
+/** One start of an upstream, as the audit log records it. */
+export interface UpstreamStarted {
+  readonly upstream: string;
+  readonly transport: McpUpstream['transport'];
+  /** False for HTTP upstreams and for a stdio upstream whose config says `sandbox: false`. */
+  readonly sandboxed: boolean;
+  /** The running sandbox of a stdio upstream (a built-in one builds one per command). */
+  readonly sandbox: SandboxSummary | null;
+  readonly pid?: number;
+  readonly restarts: number;
 }
 
 /** Per call: an abort signal and a time bound (default: the upstream's `callTimeoutMs`). */
@@ -55,6 +79,8 @@ export interface CallOptions {
   /** Aborting rejects the call with the signal's reason and cancels it upstream. */
   readonly signal?: AbortSignal;
   readonly timeoutMs?: number;
+  /** MCP `_meta` of the request: for built-in upstreams only (in-process, never sent to a server). */
+  readonly meta?: Readonly<Record<string, string>>;
 }
 
 export type UpstreamState = 'idle' | 'starting' | 'ready' | 'backoff' | 'closed';
@@ -62,7 +88,9 @@ export type UpstreamState = 'idle' | 'starting' | 'ready' | 'backoff' | 'closed'
 /** For listings and health checks: no secrets, no upstream text. */
 export interface UpstreamStatus {
   readonly name: string;
-  readonly transport: 'stdio' | 'http';
+  readonly transport: McpUpstream['transport'];
+  /** Whether it runs in a sandbox (stdio and built-in; false only when its config turns it off). */
+  readonly sandboxed: boolean;
   readonly state: UpstreamState;
   /** The stdio child's pid while one runs. */
   readonly pid?: number;
@@ -72,6 +100,8 @@ export interface UpstreamStatus {
   readonly lastError?: ErrorCode;
   /** When the running session finished its handshake (ms since the epoch). */
   readonly startedAt?: number;
+  /** The running sandbox: its user, limits and how they are enforced. */
+  readonly sandbox?: SandboxSummary;
 }
 
 /** An upstream's tools, validated, with what validation skipped or cut. */
@@ -176,7 +206,8 @@ export class UpstreamConnection {
   async callTool(name: string, args: Readonly<Record<string, unknown>> = {}, opts: CallOptions = {}): Promise<CallToolResult> {
     if (typeof name !== 'string' || name.length === 0) throw new TypeError('tool name must be a non-empty string');
     return this.exchange(opts, async (session, signal, timeout) => {
-      const raw = await session.client!.request({ method: 'tools/call', params: { name, arguments: { ...args } } }, AnyResult, {
+      const params = { name, arguments: { ...args }, ...(opts.meta && this.config.transport === 'builtin' ? { _meta: { ...opts.meta } } : {}) };
+      const raw = await session.client!.request({ method: 'tools/call', params }, AnyResult, {
         signal,
         timeout,
       });
@@ -218,11 +249,13 @@ export class UpstreamConnection {
     return {
       name: this.name,
       transport: this.config.transport,
+      sandboxed: isSandboxed(this.config),
       state: this.state(),
       ...(pid === undefined ? {} : { pid }),
       restarts: Math.max(0, this.starts - 1),
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
       ...(live?.startedAt === undefined ? {} : { startedAt: live.startedAt }),
+      ...(live?.sandbox ? { sandbox: live.sandbox.summary } : {}),
     };
   }
 
@@ -309,7 +342,8 @@ export class UpstreamConnection {
     if (this.session && !this.session.death) return Promise.resolve(this.session);
     if (this.starting) return this.starting;
     const wait = this.backoff.remainingMs();
-    if (wait > 0) return Promise.reject(this.error('UPSTREAM_UNAVAILABLE', { reason: 'backoff', retryAfterMs: wait }));
+    // The code that opened the circuit goes along: SANDBOX_UNAVAILABLE says more than "backoff".
+    if (wait > 0) return Promise.reject(this.error('UPSTREAM_UNAVAILABLE', { reason: 'backoff', retryAfterMs: wait, ...(this.lastError ? { lastError: this.lastError } : {}) }));
     const starting = this.start().finally(() => {
       if (this.starting === starting) this.starting = undefined;
     });
@@ -327,6 +361,15 @@ export class UpstreamConnection {
       const secrets = await untilAborted(resolveSecrets(this.config, this.opts.resolveSecret), abort.signal);
       this.injected = [...secrets.values()].filter((v) => v.length > 0);
       for (const value of this.injected) this.redactable.add(value);
+      const cfg = this.config;
+      if (cfg.transport !== 'http' && (cfg.transport === 'builtin' || cfg.sandbox !== false)) {
+        if (!this.opts.sandbox) throw this.error('SANDBOX_UNAVAILABLE', { missing: 'sandbox-host' });
+        if (cfg.transport === 'stdio') {
+          // Not raced against the start timeout: a sandbox prepared after it fired must still be released (by end()).
+          session.sandbox = await this.opts.sandbox.prepare(cfg, definedEnvironment(childEnvironment(cfg, secrets, this.opts.env ?? process.env)));
+          abort.signal.throwIfAborted();
+        }
+      }
       this.open(session, secrets);
       await untilAborted(
         session.client!.connect(session.transport!, { timeout: this.config.startTimeoutMs + SDK_TIMEOUT_SLACK_MS }),
@@ -337,6 +380,8 @@ export class UpstreamConnection {
       if (session.death) throw session.death;
       session.startedAt = this.clock.now();
       this.session = session;
+      const pid = session.pid();
+      this.opts.onStart?.({ upstream: this.name, transport: cfg.transport, sandboxed: isSandboxed(cfg), sandbox: session.sandbox?.summary ?? null, ...(pid === undefined ? {} : { pid }), restarts: Math.max(0, this.starts - 1) });
     } catch (err) {
       const failure =
         err instanceof WardenError
@@ -346,6 +391,7 @@ export class UpstreamConnection {
         this.lastError = failure.code;
         this.backoff.failed();
         this.opts.logger?.warn({ upstream: this.name, code: failure.code, reason: failure.details?.reason ?? null }, 'upstream did not start');
+        this.opts.onStartFailed?.(this.name, failure);
       }
       this.end(session, failure);
       throw failure;
@@ -361,8 +407,15 @@ export class UpstreamConnection {
   private open(session: UpstreamSession, secrets: ReadonlyMap<string, string>): void {
     const cfg = this.config;
     const client = new Client(CLIENT_INFO, { capabilities: {} });
-    if (cfg.transport === 'stdio') {
-      const transport = stdioTransport(cfg, secrets, this.opts.env ?? process.env);
+    if (cfg.transport === 'builtin') {
+      const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+      const env = definedEnvironment(childEnvironment(cfg, secrets, {}));
+      session.builtin = this.opts.sandbox!.builtin(cfg, env);
+      // In-memory messages wait in a queue until the server side is started.
+      void session.builtin.connect(serverSide).catch(() => this.end(session, this.error('UPSTREAM_UNAVAILABLE', { reason: 'start-failed' })));
+      session.transport = clientSide;
+    } else if (cfg.transport === 'stdio') {
+      const transport = stdioTransport(cfg, secrets, this.opts.env ?? process.env, session.sandbox);
       // Drained into the ring whatever happens: a full pipe would block the child.
       transport.stderr?.on('data', (chunk: Buffer) => this.stderr.write(chunk));
       transport.stderr?.on('error', () => {});
@@ -373,8 +426,11 @@ export class UpstreamConnection {
         onBroken: () => this.end(session, this.error('UPSTREAM_UNAVAILABLE', { reason: 'transport-error' })),
       });
     }
-    client.onclose = () =>
-      this.end(session, this.error('UPSTREAM_UNAVAILABLE', { reason: cfg.transport === 'stdio' ? 'exited' : 'transport-closed' }));
+    client.onclose = () => {
+      // A sandbox killed at a limit says so: the call that died with it learns why.
+      const limit = session.sandbox?.limitHit();
+      this.end(session, this.error('UPSTREAM_UNAVAILABLE', limit ? { reason: 'sandbox-limit', limit } : { reason: cfg.transport === 'http' ? 'transport-closed' : 'exited' }));
+    };
     client.onerror = (err) => {
       // The SDK's stdio reader drops its buffer and closes when one line outgrows maxBufferSize.
       // Its message is the only signal; the test of oversized stdio answers guards the wording.
@@ -420,8 +476,11 @@ export class UpstreamConnection {
       // Closes stdin (stdio) or aborts the requests (HTTP); the SDK waits for the child itself.
       session.client?.close(),
       pid === undefined ? undefined : terminateChild(pid, grace),
+      session.builtin?.close(),
     ]);
+    await session.sandbox?.release();
   }
+
 
   private emitToolsChanged(): void {
     for (const listener of [...this.listeners]) {
@@ -442,6 +501,11 @@ export class UpstreamConnection {
 /** The HTTP status an HTTP upstream refused a request with (e.g. 401: check its secret). Never its body. */
 function httpStatus(err: unknown): { httpStatus?: number } {
   return err instanceof StreamableHTTPError && typeof err.code === 'number' && err.code >= 100 && err.code <= 599 ? { httpStatus: err.code } : {};
+}
+
+/** Stdio servers are sandboxed unless their config says `sandbox: false`; built-in ones always are. */
+export function isSandboxed(config: McpUpstream): boolean {
+  return config.transport === 'builtin' || (config.transport === 'stdio' && config.sandbox !== false);
 }
 
 function isSpawnError(err: unknown): boolean {

@@ -4,8 +4,9 @@ import { everythingServer, fixture, resolveTestSecret, stdioUpstream } from '../
 import { isAlive } from './child-reaper.js';
 import { UpstreamManager } from './upstream-manager.js';
 import { rejectsWith } from '../../../test/support/rejects-with.js';
+import { testSandboxes } from '../../../test/support/sandbox.js';
 
-const opts = { resolveSecret: resolveTestSecret, killGraceMs: 1_000 };
+const opts = { resolveSecret: resolveTestSecret, killGraceMs: 1_000, sandbox: testSandboxes() };
 const managers: UpstreamManager[] = [];
 function manage(...args: ConstructorParameters<typeof UpstreamManager>): UpstreamManager {
   const manager = new UpstreamManager(...args);

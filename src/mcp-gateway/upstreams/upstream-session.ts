@@ -1,7 +1,10 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { WardenError } from '../../errors/warden-error.js';
+import type { SandboxLaunch } from '../../sandbox/sandbox-host.js';
 
 /**
  * One life of an upstream: a client, its transport and, for stdio, the child process. A session
@@ -10,8 +13,12 @@ import type { WardenError } from '../../errors/warden-error.js';
  * moment instead of waiting for an answer that will not come.
  */
 export class UpstreamSession {
-  transport: StdioClientTransport | StreamableHTTPClientTransport | undefined;
+  transport: StdioClientTransport | StreamableHTTPClientTransport | InMemoryTransport | undefined;
   client: Client | undefined;
+  /** The sandbox a stdio child runs in (released after the child is gone). */
+  sandbox: SandboxLaunch | undefined;
+  /** The in-process server of a built-in upstream. */
+  builtin: Server | undefined;
   /** Set once the handshake completed and the session serves calls. */
   startedAt: number | undefined;
   private knownPid: number | undefined;

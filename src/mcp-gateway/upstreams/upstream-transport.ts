@@ -3,7 +3,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { WardenError } from '../../errors/warden-error.js';
 import { trackChild } from './child-reaper.js';
 import { guardedFetch, type FetchGuard } from './guarded-fetch.js';
-import type { HttpUpstream, McpUpstream, StdioUpstream } from './upstream-config.js';
+import type { SandboxLaunch } from '../../sandbox/sandbox-host.js';
+import type { BuiltinUpstream, HttpUpstream, McpUpstream, StdioUpstream } from './upstream-config.js';
 
 /** Looks a secret up in Warden's secret store. Rejects when there is no such secret. */
 export type ResolveSecret = (name: string) => Promise<string>;
@@ -13,7 +14,7 @@ export type ResolvedSecrets = ReadonlyMap<string, string>;
 
 /** Secret names the upstream's config refers to. */
 function secretNames(upstream: McpUpstream): string[] {
-  const refs = Object.values(upstream.transport === 'stdio' ? upstream.env : upstream.headers);
+  const refs = Object.values(upstream.transport === 'http' ? upstream.headers : upstream.env);
   return [...new Set(refs.flatMap((v) => (typeof v === 'string' ? [] : [v.secret])))];
 }
 
@@ -33,7 +34,7 @@ export async function resolveSecrets(upstream: McpUpstream, resolve: ResolveSecr
         // The store's error may quote what it read; only the name leaves here.
         throw new WardenError('UPSTREAM_UNAVAILABLE', { upstream: upstream.name, reason: 'secret-unavailable', secret });
       }
-      const forbidden = upstream.transport === 'stdio' ? /\0/ : /[\r\n\0]/;
+      const forbidden = upstream.transport === 'http' ? /[\r\n\0]/ : /\0/;
       if (typeof value !== 'string' || forbidden.test(value)) {
         throw new WardenError('UPSTREAM_UNAVAILABLE', { upstream: upstream.name, reason: 'secret-invalid', secret });
       }
@@ -50,13 +51,13 @@ export async function resolveSecrets(upstream: McpUpstream, resolve: ResolveSecr
  * environment, so nothing undeclared leaks.
  */
 export function childEnvironment(
-  upstream: StdioUpstream,
+  upstream: StdioUpstream | BuiltinUpstream,
   secrets: ResolvedSecrets,
   parentEnv: Readonly<Record<string, string | undefined>>,
 ): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = {};
   for (const name of DEFAULT_INHERITED_ENV_VARS) env[name] = undefined;
-  for (const name of upstream.inheritEnv) {
+  for (const name of upstream.transport === 'stdio' ? upstream.inheritEnv : []) {
     const value = parentEnv[name];
     if (value !== undefined) env[name] = value;
   }
@@ -87,27 +88,51 @@ export const FRAMING_SLACK_BYTES = 1024 * 1024;
 
 /** Registers its child with the reaper the moment it exists, so it cannot outlive Warden. */
 class ReapedStdioClientTransport extends StdioClientTransport {
+  constructor(
+    params: ConstructorParameters<typeof StdioClientTransport>[0],
+    private readonly onSpawn?: (pid: number) => void,
+  ) {
+    super(params);
+  }
+
   override async start(): Promise<void> {
     await super.start();
-    if (this.pid !== null) trackChild(this.pid);
+    if (this.pid !== null) {
+      trackChild(this.pid);
+      this.onSpawn?.(this.pid);
+    }
   }
 }
 
+/** The environment as a sandbox takes it: only the variables that are set. */
+export function definedEnvironment(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+/**
+ * The transport of a stdio upstream: its command as a plain child, or, when `sandbox` is given,
+ * the sandbox's launcher (the sandbox's environment is the child's environment; the command
+ * runs inside).
+ */
 export function stdioTransport(
   upstream: StdioUpstream,
   secrets: ResolvedSecrets,
   parentEnv: Readonly<Record<string, string | undefined>>,
+  sandbox?: SandboxLaunch,
 ): StdioClientTransport {
+  const env = sandbox
+    ? { ...Object.fromEntries(DEFAULT_INHERITED_ENV_VARS.map((n) => [n, undefined])), ...sandbox.env }
+    : childEnvironment(upstream, secrets, parentEnv);
   return new ReapedStdioClientTransport({
-    command: upstream.command,
-    args: upstream.args,
-    ...(upstream.cwd === undefined ? {} : { cwd: upstream.cwd }),
+    command: sandbox ? sandbox.command : upstream.command,
+    args: sandbox ? [...sandbox.args] : upstream.args,
+    ...(upstream.cwd === undefined || sandbox ? {} : { cwd: upstream.cwd }),
     // The SDK types env as string values; `undefined` is how a default is withheld (see childEnvironment).
-    env: childEnvironment(upstream, secrets, parentEnv) as Record<string, string>,
+    env: env as Record<string, string>,
     // Piped, never inherited: the child's stderr must not reach Warden's own output or a caller.
     stderr: 'pipe',
     maxBufferSize: upstream.maxResultBytes + FRAMING_SLACK_BYTES,
-  });
+  }, sandbox ? (pid) => sandbox.started(pid) : undefined);
 }
 
 export function httpTransport(
