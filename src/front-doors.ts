@@ -146,7 +146,7 @@ export function buildFrontDoors(
     secrets: SecretService;
     /** The master key: flow digests are keyed from it, so replicas agree on them. */
     masterKey: KeyObject;
-    approve: (call: AuthorizedCall, cred: VerifiedCredential, toolCall: ToolCall) => Promise<string | null>;
+    approve: PipelineDeps['approve'];
     log: GatewayLogger;
     version: string;
     /** Where sandboxes keep their scratch directories (`<data-dir>/sandboxes`). */

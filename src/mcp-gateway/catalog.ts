@@ -14,7 +14,7 @@ type Labels = CatalogTool['labels'];
 export interface ServerToolSettings {
   readonly name: string;
   readonly defaults: { readonly risk: Risk; readonly tags: readonly string[]; readonly labels: Labels };
-  readonly tools: Readonly<Record<string, { readonly risk?: Risk | undefined; readonly tags?: readonly string[] | undefined; readonly labels?: Partial<Labels> | undefined; readonly hidden?: boolean | undefined }>>;
+  readonly tools: Readonly<Record<string, { readonly risk?: Risk | undefined; readonly tags?: readonly string[] | undefined; readonly labels?: Partial<Labels> | undefined; readonly hidden?: boolean | undefined; readonly secretArgs?: readonly string[] | undefined }>>;
 }
 
 /** A tool as an upstream lists it (already shape-checked by the upstream client). */
@@ -31,6 +31,8 @@ export interface GatewayTool {
   readonly risk: Risk;
   readonly tags: readonly string[];
   readonly labels: Labels;
+  /** Arguments that carry a credential by design (config `secretArgs`). */
+  readonly secretArgs: readonly string[];
 }
 
 /** The digest a tool definition is pinned by: base64url SHA-256 of its JCS form. */
@@ -246,6 +248,7 @@ export class ToolCatalog {
       risk: o.risk ?? settings.defaults.risk,
       tags: o.tags ?? settings.defaults.tags,
       labels: { ...settings.defaults.labels, ...(o.labels ?? {}) },
+      secretArgs: o.secretArgs ?? [],
     };
   }
 }

@@ -268,7 +268,7 @@ export class McpGateway {
       throw err;
     }
     const bytesOut = Buffer.byteLength(JSON.stringify(args));
-    return runCall(this.pipeline, cred, { via: 'mcp', tool: name, args, bytesOut, labels: resolved.labels }, {
+    return runCall(this.pipeline, cred, { via: 'mcp', tool: name, args, bytesOut, labels: resolved.labels, secretArgs: resolved.secretArgs }, {
       forward: (a) => this.upstreams.callTool(server, tool, a, { signal, cred }),
       measure: (r) => Buffer.byteLength(JSON.stringify(r)),
       digest: (r) => createHash('sha256').update(JSON.stringify(r)).digest('base64url'),

@@ -89,6 +89,18 @@ export interface PipelineCall extends ToolCall {
   readonly meta?: Record<string, unknown>;
   /** The tool's flow labels, from the catalog. */
   readonly labels?: FlowLabels;
+  /** Top-level arguments that carry a credential by design: not scanned, never shown. */
+  readonly secretArgs?: readonly string[];
+}
+
+/** What stands in a secret argument's place wherever arguments are shown or kept. */
+export const SECRET_ARG = '[secret]';
+
+/** The arguments with each present secret argument replaced by {@link SECRET_ARG}. */
+export function maskSecretArgs(args: Record<string, unknown>, secret: ReadonlySet<string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(args)) out[k] = secret.has(k) ? SECRET_ARG : v;
+  return out;
 }
 
 /**
@@ -137,21 +149,31 @@ export async function runCall<R>(deps: PipelineDeps, cred: VerifiedCredential, c
   const charged = await deps.charges.admit(task.id, call.bytesOut);
   if (!charged.ok) await refuse(new WardenError('BUDGET_EXCEEDED', { limit: exceededLimit(charged.usage, call.bytesOut, deps.charges.budget) }));
 
-  // scan outgoing arguments
+  // scan outgoing arguments, except those the tool takes a credential in by design
+  const secret = call.secretArgs && call.secretArgs.length > 0 ? new Set(call.secretArgs) : undefined;
   let args: Record<string, unknown>;
   let argFindings: readonly Finding[];
   try {
-    ({ args, findings: argFindings } = deps.scanner.checkArguments(call.args));
+    if (secret) {
+      const scanned = deps.scanner.checkArguments(Object.fromEntries(Object.entries(call.args).filter(([k]) => !secret.has(k))));
+      args = { ...call.args, ...scanned.args };
+      argFindings = scanned.findings;
+    } else {
+      ({ args, findings: argFindings } = deps.scanner.checkArguments(call.args));
+    }
   } catch (err) {
     if (err instanceof WardenError) await refuse(err);
     throw err;
   }
+  // What people see, and what the call is bound and recorded by: a secret argument is in none of
+  // it, not even in a digest (a plain hash of a short password is a verifier for guessing it).
+  const shown = secret ? maskSecretArgs(args, secret) : args;
 
   // flow facts (what the task has read, where the arguments came from), then authorize, approve,
   // and re-check revocation after any wait
   const flow = deps.flow && call.labels ? await deps.flow.facts(task, call.labels, args) : undefined;
-  const authorized = await authorizeCall({ policy: deps.policy, events: deps.events, clock: deps.clock, agent, task }, cred, { tool: call.tool, args }, { recordAllowed: false, ...(flow ? { flow } : {}) });
-  const approval = authorized.decision.kind === 'approval' ? await deps.approve(authorized, cred, { tool: call.tool, args }) : null;
+  const authorized = await authorizeCall({ policy: deps.policy, events: deps.events, clock: deps.clock, agent, task }, cred, { tool: call.tool, args }, { recordAllowed: false, ...(flow ? { flow } : {}), ...(secret ? { digestArgs: shown } : {}) });
+  const approval = authorized.decision.kind === 'approval' ? await deps.approve(authorized, cred, { tool: call.tool, args: shown }) : null;
   if (approval) checkRevoked(cred, deps.revocations);
 
   // record-intent: durable before anything leaves
@@ -177,7 +199,7 @@ export async function runCall<R>(deps: PipelineDeps, cred: VerifiedCredential, c
       bytesOut: call.bytesOut,
       ...(argFindings.length > 0 ? { argumentRedactions: argFindings.map((f) => ({ ...f })) } : {}),
       ...(call.meta ? { request: call.meta } : {}),
-      ...(deps.capture?.wants(call.tool) ? { args: deps.capture.clip(args) } : {}),
+      ...(deps.capture?.wants(call.tool) ? { args: deps.capture.clip(shown) } : {}),
       ...(flow && flowMatters(flow) ? { flow: flowData(flow) } : {}),
     },
   });

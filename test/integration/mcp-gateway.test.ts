@@ -32,6 +32,14 @@ upstreams:
       command: ${JSON.stringify(process.execPath)}
       args: [${JSON.stringify(fixture('rug-pull.mjs'))}]
       defaults: { risk: low }
+    # A tool that takes a credential by design (as a password change does): here, echo's message.
+    - name: vault
+      transport: stdio
+      command: ${JSON.stringify(process.execPath)}
+      args: [${JSON.stringify(everythingServer())}, stdio]
+      defaults: { risk: low }
+      tools:
+        echo: { risk: high, secretArgs: [message] }
 ${extra}`;
 
 const POLICY = `
@@ -63,7 +71,7 @@ for (const backend of BACKENDS) {
     before(async () => {
       tw = await startWarden(backend, { config: config() });
       assert.equal((await tw.admin('PUT', '/v1/secrets/demo.api-key', { value: SECRET })).status, 201);
-      agent = await registerAgent(tw, { capabilities: ['everything.*', 'notes.*'] });
+      agent = await registerAgent(tw, { capabilities: ['everything.*', 'notes.*', 'vault.*'] });
       const approver = await tw.admin('POST', '/v1/persons', { name: 'ana', email: 'ana@example.com', roles: ['approver'] });
       approverKey = approver.body.apiKey;
       sdk = new WardenAgent({ wardenUrl: tw.warden.context.urls.base, agentId: agent.id, key: agent.key });
@@ -152,6 +160,28 @@ for (const backend of BACKENDS) {
       const refused = await mcpError(client.callTool({ name: 'everything.echo', arguments: { message: `here: ${pemKey('pkcs8')}` } }));
       assert.equal(refused.code, 'SECRET_IN_ARGUMENTS');
       assert.ok(refused.details.detectors.includes('private-key'));
+    });
+
+    it('lets a credential through an argument the tool takes one in by design, and shows it to nobody', async () => {
+      const key = pemKey('pkcs8');
+      assert.equal((await mcpError(client.callTool({ name: 'everything.echo', arguments: { message: key } }))).code, 'SECRET_IN_ARGUMENTS');
+      const vault = await sdk.startTask({ purpose: 'store the deploy key', scope: ['vault.echo'] });
+      const c = await connect(vault);
+      try {
+        const pending = await mcpError(c.callTool({ name: 'vault.echo', arguments: { message: key } }));
+        assert.equal(pending.code, 'APPROVAL_PENDING', 'not refused by the argument scan: held for the approver its risk asks for');
+        const id = pending.details.approval as string;
+        const shown = await tw.admin('GET', `/v1/approvals/${id}`, undefined, approverKey);
+        assert.equal(shown.status, 200);
+        assert.deepEqual(shown.body.approval.args, { message: '[secret]' });
+        assert.equal((await tw.admin('POST', `/v1/approvals/${id}/approve`, {}, approverKey)).status, 200);
+        const r = await c.callTool({ name: 'vault.echo', arguments: { message: key } });
+        assert.ok(!text(r).includes(key), 'the echo of the key is still redacted on its way back');
+        const all = JSON.stringify([...(await events('tool.call')), ...(await events('tool.result')), ...(await events('approval.request'))]);
+        assert.ok(!all.includes(key.split('\n')[1]!), 'nor is it in the audit log');
+      } finally {
+        await c.close().catch(() => undefined);
+      }
     });
 
     it('refuses a stolen token: without the agent key a proof cannot be made', async () => {

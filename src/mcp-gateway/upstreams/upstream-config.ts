@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { uniqueNames } from '../../config/refinements.js';
-import { FlowLabelsSchema, RiskTierSchema } from '../../config/tool-metadata.js';
+import { ArgNameSchema, FlowLabelsSchema, RiskTierSchema } from '../../config/tool-metadata.js';
 import { ExecSettingsSchema, SandboxSchema, UpstreamSandboxSchema } from '../../sandbox/sandbox-config.js';
 
 /** Names an upstream: the `server` of `server.tool`, so it must stay a safe, short identifier. */
@@ -97,6 +97,12 @@ export const ToolOverrideSchema = z
       .optional(),
     /** Not offered to agents at all. */
     hidden: z.boolean().optional(),
+    /**
+     * Top-level arguments that carry a credential by design (the new password of a password
+     * change): the argument scan lets them through, and approvers and payload capture see
+     * `[secret]` in their place.
+     */
+    secretArgs: z.array(ArgNameSchema).max(20).optional(),
   })
   .strict();
 export type ToolOverride = z.infer<typeof ToolOverrideSchema>;

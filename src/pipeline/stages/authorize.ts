@@ -35,11 +35,16 @@ export async function authorizeCall(
   deps: { policy: PolicyService; events: EventLog; clock: Clock; agent: Agent; task: Task },
   cred: VerifiedCredential,
   call: ToolCall,
-  opts: { readonly recordAllowed?: boolean; readonly flow?: CallRequest['flow'] } = {},
+  opts: {
+    readonly recordAllowed?: boolean;
+    readonly flow?: CallRequest['flow'];
+    /** The arguments the call is bound and recorded by, when they differ from those decided on (secret arguments masked). */
+    readonly digestArgs?: Record<string, unknown>;
+  } = {},
 ): Promise<AuthorizedCall> {
   if (!isVerified(cred)) throw new TypeError('authorizeCall needs a credential from the authenticate stage');
   const { agent, task } = deps;
-  const argsDigest = canonicalArgsDigest(call.tool, call.args);
+  const argsDigest = canonicalArgsDigest(call.tool, opts.digestArgs ?? call.args);
   const base = { agent: agent.id, task: task.id, tool: call.tool, argsDigest, person: cred.onBehalfOf, ...(opts.flow && flowMatters(opts.flow) ? { flow: flowData(opts.flow) } : {}) };
   if (!cred.scope.some((pattern) => matches(pattern, call.tool))) {
     await deps.events.record({
