@@ -65,6 +65,21 @@ describe('splitFields', () => {
     assert.deepEqual(json.inside, { channels: ['general', ''], count: 2 });
   });
 
+  it('finishes on adversarial YAML-like text of a megabyte (a hang fails the run; no time is asserted)', () => {
+    const lines: string[] = [];
+    for (let depth = 0, size = 0; size < 1 << 20; depth++) {
+      const line = `${' '.repeat(depth)}k${depth}:`;
+      lines.push(line);
+      size += line.length + 1;
+    }
+    const deep = lines.join('\n');
+    const flat = '- a:\n'.repeat(1 << 17);
+    const blank = `- body: '\n${'\n'.repeat(1 << 20)}  x'`;
+    for (const text of [deep, flat, blank]) {
+      for (const r of [rule, { fields: new Set<string>(), prose: true }]) assert.ok(Array.isArray(splitFields(text, r).outside));
+    }
+  });
+
   it('leaves content without the fields as it is', () => {
     const r = splitFields('plain text: with a colon', rule);
     assert.deepEqual(r, { inside: 'plain text: with a colon', outside: [] });

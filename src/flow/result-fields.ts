@@ -75,8 +75,10 @@ const indentOf = (line: string): number => line.length - line.trimStart().length
 function splitLines(text: string, rule: FieldRule, outside: string[]): string {
   if (!rule.prose && !text.includes(':')) return text;
   const lines = text.split('\n');
+  const n = lines.length;
   let changed = false;
-  for (let i = 0; i < lines.length; ) {
+  // Linear in the text: every line is a unit's head once, or (skipped past) a value's line once.
+  for (let i = 0; i < n; ) {
     const line = lines[i]!;
     if (line.trim() === '') {
       i++;
@@ -86,26 +88,42 @@ function splitLines(text: string, rule: FieldRule, outside: string[]): string {
     const item = field ? null : ITEM_LINE.exec(line);
     const head = field ? field[2]! : item ? item[1]! : line.trim();
     const column = field ? line.indexOf(field[1]!) : indentOf(line);
-    let end = i + 1;
-    while (end < lines.length && (lines[end]!.trim() === '' || indentOf(lines[end]!) > column)) end++;
-    while (end > i + 1 && lines[end - 1]!.trim() === '') end--;
-    const next = lines.slice(i + 1, end).find((l) => l.trim() !== '');
-    const nested = head.trim() === '' && next !== undefined && FIELD_LINE.test(next);
-    const parts = [head, ...lines.slice(i + 1, end)].map((l) => l.trim()).filter((l) => l !== '');
-    const takes = !nested && ((field !== null && rule.fields.has(field[1]!)) || (rule.prose === true && isProse(parts.join(' '))));
-    if (!takes) {
-      // A nested map: its lines are units of their own. A value kept stays whole: lines it
-      // continues on are its text, never fields (a body cannot make itself a sender).
-      i = nested ? i + 1 : end;
-      continue;
+    if (head.trim() === '') {
+      let next = i + 1;
+      while (next < n && lines[next]!.trim() === '') next++;
+      if (next < n && indentOf(lines[next]!) > column && FIELD_LINE.test(lines[next]!)) {
+        // A nested map, not a value: its lines are units of their own.
+        i++;
+        continue;
+      }
     }
-    outside.push(...parts);
-    lines[i] = line.slice(0, line.length - head.length);
-    for (let j = i + 1; j < end; j++) lines[j] = '';
-    changed = true;
+    let end = i + 1;
+    while (end < n && (lines[end]!.trim() === '' || indentOf(lines[end]!) > column)) end++;
+    while (end > i + 1 && lines[end - 1]!.trim() === '') end--;
+    const takes = (field !== null && rule.fields.has(field[1]!)) || (rule.prose === true && isProseLines(head, lines, i + 1, end));
+    if (takes) {
+      for (const part of [head, ...lines.slice(i + 1, end)]) if (part.trim() !== '') outside.push(part.trim());
+      lines[i] = line.slice(0, line.length - head.length);
+      for (let j = i + 1; j < end; j++) lines[j] = '';
+      changed = true;
+    }
+    // A value kept stays whole: lines it continues on are its text, never fields of their own
+    // (a body cannot make itself a sender).
     i = end;
   }
   return changed ? lines.join('\n') : text;
+}
+
+/** Whether a value's head and lines `from`..`to` hold {@link PROSE_WORDS} words; stops as soon as they do. */
+function isProseLines(head: string, lines: readonly string[], from: number, to: number): boolean {
+  let words = 0;
+  const count = (s: string): boolean => {
+    for (const w of s.split(/\s+/)) if (w !== '' && ++words >= PROSE_WORDS) return true;
+    return false;
+  };
+  if (count(head)) return true;
+  for (let j = from; j < to; j++) if (count(lines[j]!)) return true;
+  return false;
 }
 
 function embeddedJson(s: string): unknown {
