@@ -1,5 +1,6 @@
 import type { CatalogTool, ConfigFile } from './config/schema.js';
 import type { Agent, Task } from './domain/index.js';
+import { TaskIdSchema } from './domain/index.js';
 import { ConnectionPool } from './egress/connection-pool.js';
 import { HttpProxy, httpCatalog } from './egress/proxy.js';
 import { WardenError } from './errors/warden-error.js';
@@ -122,6 +123,8 @@ function gatewayUpstreams(manager: UpstreamManager, calls: InFlightCalls): Gatew
 export interface FrontDoors {
   readonly catalog: ToolCatalog;
   readonly gateway?: McpGateway;
+  /** Sandboxing of the MCP upstreams (absent without MCP upstreams). */
+  readonly sandboxes?: UpstreamSandboxes;
   readonly proxy?: HttpProxy;
   /** The MCP upstreams' connections (state, sandboxing), when any are configured. */
   readonly upstreams?: UpstreamManager;
@@ -209,6 +212,7 @@ export function buildFrontDoors(
 
   let manager: UpstreamManager | undefined;
   let gateway: McpGateway | undefined;
+  let sandboxes: UpstreamSandboxes | undefined;
   if (config.upstreams.mcp.length > 0) {
     const calls = new InFlightCalls();
     const egress = new SandboxEgress({ upstreams: config.upstreams.http, ...(sandboxProxy ? { proxy: sandboxProxy } : {}), calls, events: d.events, revocations: d.revocations, clock: d.clock, logger: d.log });
@@ -225,7 +229,20 @@ export function buildFrontDoors(
         .record({ type: 'upstream.fail', outcome: 'failure', error: err.code, actor: SYSTEM, subject: upstream, data: { ...err.details, upstream, code: err.code, phase: 'start' } })
         .catch(() => undefined);
     };
-    manager = new UpstreamManager(config.upstreams.mcp, { resolveSecret, clock: d.clock, sandbox: new UpstreamSandboxes(host, { stateDir: d.sandboxDir, calls, events: d.events }), onStart, onStartFailed });
+    sandboxes = new UpstreamSandboxes(host, {
+      stateDir: d.sandboxDir,
+      calls,
+      events: d.events,
+      execUpstreams: config.upstreams.mcp.filter((u) => u.transport === 'builtin').map((u) => u.name),
+      taskEnded: async (id) => {
+        // Only Warden names directories there, but a name that is no task id is left alone.
+        const parsed = TaskIdSchema.safeParse(id);
+        if (!parsed.success) return false;
+        const task = await d.store.getTask(parsed.data);
+        return !task || task.status !== 'active' || task.expiresAt <= d.clock.now();
+      },
+    });
+    manager = new UpstreamManager(config.upstreams.mcp, { resolveSecret, clock: d.clock, sandbox: sandboxes, onStart, onStartFailed });
     gateway = new McpGateway(gatewayUpstreams(manager, calls), catalog, pipeline, inspect, d.log, {
       name: 'warden',
       version: d.version,
@@ -243,6 +260,7 @@ export function buildFrontDoors(
   return {
     catalog,
     ...(gateway ? { gateway } : {}),
+    ...(sandboxes ? { sandboxes } : {}),
     ...(proxy ? { proxy } : {}),
     ...(manager ? { upstreams: manager } : {}),
     async discoverNew() {
@@ -256,6 +274,7 @@ export function buildFrontDoors(
       );
     },
     async close() {
+      sandboxes?.close();
       await gateway?.close();
       await manager?.close();
       await pool?.close();

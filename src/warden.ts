@@ -268,6 +268,7 @@ export class Warden {
         approve,
         catalog,
         ...(frontDoors.gateway ? { gateway: frontDoors.gateway } : {}),
+        ...(frontDoors.sandboxes ? { sandboxes: frontDoors.sandboxes } : {}),
         ...(frontDoors.proxy ? { proxy: frontDoors.proxy } : {}),
         ...(frontDoors.upstreams ? { upstreams: frontDoors.upstreams } : {}),
         tokenEndpoint,

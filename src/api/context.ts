@@ -18,6 +18,7 @@ import type { SecretService } from '../secrets/secret-service.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import type { McpGateway } from '../mcp-gateway/gateway.js';
+import type { UpstreamSandboxes } from '../sandbox/upstream-sandboxes.js';
 import type { ToolCatalog } from '../mcp-gateway/catalog.js';
 import type { HttpProxy } from '../egress/proxy.js';
 import type { UpstreamManager } from '../mcp-gateway/upstreams/upstream-manager.js';
@@ -59,6 +60,8 @@ export interface ApiContext {
   readonly requests: RequestVerifier;
   /** The MCP front door, when upstream MCP servers are configured. */
   readonly gateway?: McpGateway;
+  /** Sandboxing of the MCP upstreams (absent without MCP upstreams). */
+  readonly sandboxes?: UpstreamSandboxes;
   /** Upstream tools as pinned, and the review of their changes (`/v1/tools`). */
   readonly catalog?: ToolCatalog;
   /** The HTTP egress front door, when HTTP upstreams are configured. */

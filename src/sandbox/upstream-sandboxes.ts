@@ -1,3 +1,4 @@
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WardenError } from '../errors/warden-error.js';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -19,16 +20,68 @@ export interface UpstreamSandboxing {
   builtin(upstream: BuiltinUpstream, env: Readonly<Record<string, string>>): Server;
 }
 
+/** How often the scratch directories of finished tasks are looked for. */
+const TASK_SWEEP_MS = 60_000;
+
 /**
  * Sandboxing for the upstreams of one Warden: each stdio server's scratch directory is
  * `<state-dir>/<name>/scratch`, kept across restarts; `exec` keeps one per task under
- * `<state-dir>/<name>/tasks/`. Neither is visible to any other sandbox.
+ * `<state-dir>/<name>/tasks/`, removed once the task has ended. Neither is visible to any other
+ * sandbox.
  */
 export class UpstreamSandboxes implements UpstreamSandboxing {
+  private readonly sweeper: NodeJS.Timeout | undefined;
+  private sweeping: Promise<number> | undefined;
+
   constructor(
     readonly host: SandboxHost,
-    private readonly deps: { readonly stateDir: string; readonly calls: InFlightCalls; readonly events?: EventLog },
-  ) {}
+    private readonly deps: {
+      readonly stateDir: string;
+      readonly calls: InFlightCalls;
+      readonly events?: EventLog;
+      /** Whether a task can run nothing more (ended, revoked, expired, unknown). */
+      readonly taskEnded?: (taskId: string) => Promise<boolean>;
+      /** The `exec` upstreams, whose per-task scratch directories are swept. */
+      readonly execUpstreams?: readonly string[];
+    },
+  ) {
+    if (deps.taskEnded && deps.execUpstreams?.length) {
+      this.sweeper = setInterval(() => void this.sweepTaskScratch().catch(() => undefined), TASK_SWEEP_MS);
+      this.sweeper.unref();
+    }
+  }
+
+  /**
+   * Removes the `exec` scratch directories of tasks that have ended: what a task's commands
+   * wrote is its own, and nothing may run for it any more. Returns how many were removed.
+   */
+  sweepTaskScratch(): Promise<number> {
+    this.sweeping ??= (async () => {
+      let removed = 0;
+      const ended = this.deps.taskEnded;
+      if (!ended) return 0;
+      for (const upstream of this.deps.execUpstreams ?? []) {
+        const dir = join(this.deps.stateDir, upstream, 'tasks');
+        let names: string[];
+        try {
+          names = await readdir(dir);
+        } catch {
+          continue; // no command has run yet
+        }
+        for (const task of names) {
+          if (!(await ended(task))) continue;
+          await rm(join(dir, task), { recursive: true, force: true });
+          removed++;
+        }
+      }
+      return removed;
+    })().finally(() => (this.sweeping = undefined));
+    return this.sweeping;
+  }
+
+  close(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+  }
 
   async prepare(upstream: StdioUpstream, env: Readonly<Record<string, string>>): Promise<SandboxLaunch> {
     if (upstream.sandbox === false) throw new TypeError(`upstream ${upstream.name} is not sandboxed`);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -387,6 +388,22 @@ describe('sandboxed upstreams and exec, with real bubblewrap', () => {
       const other = await connect(await sdk.startTask({ purpose: 'another task', scope: ['shell.*'] }));
       const r = await exec({ command: 'cat', args: ['note.txt'] }, other);
       assert.notEqual(r.structuredContent.exitCode, 0);
+    });
+
+    it("removes a task's scratch directory once the task has ended, and only then", async () => {
+      const ending = await sdk.startTask({ purpose: 'leaves a file behind', scope: ['shell.*'] });
+      const c = await connect(ending);
+      await exec({ command: 'sh', args: ['-c', 'echo left > behind.txt'] }, c);
+      await exec({ command: 'sh', args: ['-c', 'echo kept > kept.txt'] });
+      const dirOf = (task: string) => join(tw.dataDir, 'sandboxes', 'shell', 'tasks', task);
+      const sandboxes = tw.warden.context.sandboxes!;
+      assert.equal(await sandboxes.sweepTaskScratch(), 0, 'both tasks still live');
+      assert.ok(existsSync(join(dirOf(ending.taskId), 'behind.txt')));
+      await c.close().catch(() => undefined);
+      await ending.end();
+      assert.equal(await sandboxes.sweepTaskScratch(), 1);
+      assert.ok(!existsSync(dirOf(ending.taskId)), "the ended task's directory is gone");
+      assert.ok(existsSync(join(dirOf(session.taskId), 'kept.txt')), "the live task's stays");
     });
 
     it('is policy-checked like any tool, and runs only the commands its config lists', async () => {
