@@ -20,6 +20,10 @@ import {
   type SandboxHostConfig,
 } from './sandbox-config.js';
 
+/** Makes Node's fetch use the egress proxy inside a sandbox on Node before 24 (part of Warden's installation, visible there). */
+// A file URL: spaces and quotes in the path are escaped in it, so NODE_OPTIONS splits it right.
+const ENV_PROXY_PRELOAD = new URL('./env-proxy-preload.js', import.meta.url).href;
+
 /** Who a sandbox's egress requests are decided for (see SandboxEgress). */
 export interface EgressIdentity {
   /** The upstream the sandbox belongs to. */
@@ -406,8 +410,10 @@ export class SandboxHost {
       https_proxy: proxy,
       NO_PROXY: 'localhost,127.0.0.1,::1',
       no_proxy: 'localhost,127.0.0.1,::1',
-      // Node 24+ honours HTTP_PROXY in fetch and http with this (earlier versions ignore it).
+      // Node 24+ honours HTTP_PROXY in fetch and http with this (earlier versions ignore it);
+      // before that, fetch is sent through the proxy by a preload (env-proxy-preload.ts).
       NODE_USE_ENV_PROXY: '1',
+      NODE_OPTIONS: [spec.env.NODE_OPTIONS, `--import=${ENV_PROXY_PRELOAD}`].filter(Boolean).join(' '),
     };
     const plan: SandboxPlan = {
       privileged: tools.privileged,

@@ -372,6 +372,15 @@ describe('sandboxed upstreams and exec, with real bubblewrap', () => {
       assert.equal(api.seen.length, before + 1);
       assert.equal(api.seen.at(-1)!.headers.authorization, `Bearer ${TOKEN}`);
       assert.ok(!proxied.structuredContent.stdout.includes(TOKEN));
+      // Node's own fetch, which before Node 24 ignores HTTP_PROXY, goes through it too. (This
+      // test's upstream is on the host's loopback, which NO_PROXY keeps local, as curl's
+      // --noproxy '' above: emptied for the one command.)
+      const script = `fetch(${JSON.stringify(`${api.origin}/api/via-fetch`)}).then(async (r) => console.log(r.status, await r.text()))`;
+      const fetched = await exec({ command: 'env', args: ['NO_PROXY=', 'no_proxy=', process.execPath, '-e', script] });
+      assert.equal(fetched.structuredContent.exitCode, 0, fetched.structuredContent.stderr);
+      assert.match(fetched.structuredContent.stdout, /^200 /);
+      assert.equal(api.seen.length, before + 2);
+      assert.equal(api.seen.at(-1)!.headers.authorization, `Bearer ${TOKEN}`, 'decided and injected by Warden like any sandbox request');
     });
 
     it('kills a command at its time limit', async () => {
