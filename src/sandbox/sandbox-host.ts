@@ -1,14 +1,15 @@
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { constants, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, type Stats } from 'node:fs';
+import { constants, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { access, chmod, chown, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { constants as osConstants, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WardenError } from '../errors/warden-error.js';
 import type { EventLog } from '../events/event-log.js';
 import { SYSTEM } from '../events/event-log.js';
 import { isAlive, trackChild, untrackChild } from '../mcp-gateway/upstreams/child-reaper.js';
+import { Capture, signalName, type CapturedStream } from './captured-output.js';
+import { trackRunDir, runDirs } from './run-dirs.js';
 import { bwrapArgs, dropTo, EGRESS_SOCKET, type SandboxPlan, type SystemEntry } from './bwrap-args.js';
 import { detectCgroups, type CgroupSupport, type LimitGroup } from './limit-group.js';
 import {
@@ -98,41 +99,6 @@ const SYSTEM_PATHS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/lib
 const TMP_BYTES = 64 * 1024 * 1024;
 const LIMIT_WATCH_MS = 200;
 const within = (path: string, dir: string): boolean => path === dir || path.startsWith(dir === '/' ? '/' : `${dir}/`);
-
-/**
- * The egress socket directories of live sandboxes: removed when this process exits without
- * closing them (an `exit` hook runs synchronously, so it can). Those of a process killed
- * outright are swept by the next one (their names carry the pid).
- */
-const runDirs = new Set<string>();
-let exitHooked = false;
-
-function trackRunDir(dir: string): void {
-  if (!exitHooked) {
-    exitHooked = true;
-    process.once('exit', () => {
-      for (const d of runDirs) rmSync(d, { recursive: true, force: true });
-    });
-    sweepRunDirs();
-  }
-  runDirs.add(dir);
-}
-
-function sweepRunDirs(): void {
-  let names: string[];
-  try {
-    names = readdirSync(tmpdir());
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const m = /^warden-sb-(\d+)-/.exec(name);
-    if (!m || Number(m[1]) === process.pid || isAlive(Number(m[1]))) continue;
-    const dir = join(tmpdir(), name);
-    // Only our own: another user's leftovers are theirs to sweep.
-    if (lstatSync(dir).uid === process.getuid?.()) rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /**
  * The launcher Warden spawns: joins the sandbox's cgroups (its pid, before anything else runs),
@@ -596,38 +562,4 @@ export interface RunOutcome {
   readonly stderr: CapturedStream;
   readonly durationMs: number;
   readonly summary: SandboxSummary;
-}
-
-export interface CapturedStream {
-  /** Up to the limit. */
-  readonly kept: Buffer;
-  readonly bytes: number;
-  readonly truncated: boolean;
-  /** SHA-256 (hex) of everything written, kept or not. */
-  readonly sha256: string;
-}
-
-class Capture {
-  private readonly chunks: Buffer[] = [];
-  private kept = 0;
-  private total = 0;
-  private readonly hash = createHash('sha256');
-  constructor(private readonly limit: number) {}
-  write(chunk: Buffer): void {
-    this.hash.update(chunk);
-    this.total += chunk.length;
-    if (this.kept < this.limit) {
-      const part = chunk.subarray(0, this.limit - this.kept);
-      this.chunks.push(part);
-      this.kept += part.length;
-    }
-  }
-  result(): CapturedStream {
-    return { kept: Buffer.concat(this.chunks), bytes: this.total, truncated: this.total > this.kept, sha256: this.hash.digest('hex') };
-  }
-}
-
-function signalName(n: number): string {
-  const found = Object.entries(osConstants.signals).find(([, v]) => v === n);
-  return found ? found[0] : `SIG${n}`;
 }
