@@ -128,10 +128,11 @@ describe('UpstreamConnection environment and secrets', () => {
     try {
       const connection = connect(upstream(), opts);
       const env = JSON.parse(text(await connection.callTool('env'))) as Record<string, string>;
-      const proxy = ['HTTPS_PROXY', 'HTTP_PROXY', 'NODE_USE_ENV_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
-      assert.deepEqual(Object.keys(env).sort(), ['HOME', ...proxy.slice(0, 4), 'LITERAL', 'PATH', 'PWD', 'SECRET_TOKEN', 'TMPDIR', ...proxy.slice(4)].sort());
+      const proxy = ['HTTPS_PROXY', 'HTTP_PROXY', 'NODE_OPTIONS', 'NODE_USE_ENV_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
+      assert.deepEqual(Object.keys(env).sort(), ['HOME', ...proxy.slice(0, 5), 'LITERAL', 'PATH', 'PWD', 'SECRET_TOKEN', 'TMPDIR', ...proxy.slice(5)].sort());
       assert.equal(env.HOME, '/scratch');
       assert.equal(env.HTTP_PROXY, 'http://127.0.0.1:3128');
+      assert.match(env.NODE_OPTIONS!, /^--import=file:\/\/\S+\/env-proxy-preload\.js$/, "only the fetch preload: nothing of Warden's own NODE_OPTIONS");
       assert.equal(env.PATH, process.env.PATH);
       assert.equal(env.SECRET_TOKEN, TEST_SECRETS['upstream-token']);
     } finally {
