@@ -86,7 +86,7 @@ export class PolicyLoadError extends Error {
 }
 
 /** Opens the store the options name: PostgreSQL for a `postgres://` URL, else SQLite. */
-export function openStore(dataDir: string, databaseUrl: string | undefined, opts: { durability?: 'process' | 'fsync' } = {}): Store {
+export function openStore(dataDir: string, databaseUrl: string | undefined, opts: { durability?: 'process' | 'fsync'; walCheckpoints?: 'inline' | 'background' } = {}): Store {
   if (databaseUrl && /^postgres(ql)?:\/\//.test(databaseUrl)) return new PostgresStore(databaseUrl);
   if (databaseUrl && !databaseUrl.startsWith('sqlite:')) throw new TypeError('database URL must be postgres://… or sqlite:<path>');
   return new SqliteStore(databaseUrl ? databaseUrl.slice('sqlite:'.length) : join(dataDir, 'warden.db'), opts);
@@ -109,7 +109,8 @@ export async function initialize(opts: WardenOptions): Promise<Initialized> {
   await ensurePolicyDir(join(opts.dataDir, config.policy.dir));
   // Before the store opens: a bad key must stop start-up before anything else happens.
   const masterKey = await loadMasterKey({ envValue: opts.masterKey, file: resolve(opts.dataDir, config.secrets.masterKeyFile) });
-  const store = openStore(opts.dataDir, opts.databaseUrl ?? config.database.url, { durability: config.audit.durability });
+  // A server checkpoints SQLite's WAL from a thread of its own, off the requests' commits.
+  const store = openStore(opts.dataDir, opts.databaseUrl ?? config.database.url, { durability: config.audit.durability, walCheckpoints: 'background' });
   try {
     await store.migrate();
     await importLegacyEvents(store);

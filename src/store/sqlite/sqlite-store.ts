@@ -1,3 +1,4 @@
+import { WalCheckpointer } from './wal-checkpointer.js';
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import {
@@ -114,7 +115,7 @@ export class SqliteStore implements Store {
    * `durability: 'process'` (NORMAL in WAL mode) survives a killed process; `'fsync'` (FULL)
    * also survives power loss, at one fsync per commit.
    */
-  constructor(path: string, opts: { durability?: 'process' | 'fsync' } = {}) {
+  constructor(path: string, opts: { durability?: 'process' | 'fsync'; walCheckpoints?: 'inline' | 'background' } = {}) {
     try {
       this.db = new Database(path);
       this.db.pragma('journal_mode = WAL');
@@ -124,7 +125,17 @@ export class SqliteStore implements Store {
     } catch (cause) {
       throw new WardenError('STORE_UNAVAILABLE', { store: 'sqlite' }, { cause });
     }
+    // A server's store checkpoints from a thread of its own; should that thread fail, SQLite's
+    // inline checkpoints (every 1,000 pages) come back.
+    if (opts.walCheckpoints === 'background' && !this.db.memory) {
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = new WalCheckpointer(path, () => {
+        if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
+      });
+    }
   }
+
+  private checkpointer: WalCheckpointer | undefined;
 
   /**
    * A prepared statement, prepared once per SQL text: better-sqlite3 statements are reusable,
@@ -176,7 +187,8 @@ export class SqliteStore implements Store {
     });
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    await this.checkpointer?.stop();
     return this.run(() => {
       if (this.db.open) this.db.close();
     });
