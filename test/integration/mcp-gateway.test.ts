@@ -9,7 +9,8 @@ import { createDpopProof, generateAgentKey } from '../../src/sdk/keys.js';
 import { pemKey } from '../support/fake-secrets.js';
 import { BACKENDS, registerAgent, startWarden, type TestAgent, type TestWarden } from '../support/harness.js';
 import { everythingServer, fixture } from '../support/mcp-upstreams.js';
-import { eventually, mcpRefusal as mcpError } from '../support/mcp-refusal.js';
+import { eventually } from '../support/eventually.js';
+import { mcpRefusal as mcpError } from '../support/mcp-refusal.js';
 
 const SECRET = `dk_${randomBytes(18).toString('hex')}`;
 

@@ -13,7 +13,8 @@ import { echo, startUpstream, type TestUpstream } from '../support/egress.js';
 import { registerAgent, startWarden, type TestWarden } from '../support/harness.js';
 import { everythingServer, fixture, REPO_ROOT } from '../support/mcp-upstreams.js';
 import { BIN } from '../support/serve.js';
-import { eventually, mcpRefusal as refused } from '../support/mcp-refusal.js';
+import { eventually } from '../support/eventually.js';
+import { mcpRefusal as refused } from '../support/mcp-refusal.js';
 import { testSandboxes } from '../support/sandbox.js';
 import { UpstreamConnection } from '../../src/mcp-gateway/upstreams/upstream-connection.js';
 
