@@ -1,6 +1,6 @@
 import type { CatalogTool, ConfigFile } from './config/schema.js';
 import type { Agent, Task } from './domain/index.js';
-import { TaskIdSchema } from './domain/index.js';
+import { isTaskLive, TaskIdSchema } from './domain/index.js';
 import { ConnectionPool } from './egress/connection-pool.js';
 import { HttpProxy, httpCatalog } from './egress/proxy.js';
 import { WardenError } from './errors/warden-error.js';
@@ -166,7 +166,7 @@ export function buildFrontDoors(
     if (hit && now - hit.at < ENTITY_TTL_MS && hit.agent.id === cred.agentId) return hit;
     const [agent, task] = await Promise.all([d.store.getAgent(cred.agentId), d.store.getTask(cred.taskId)]);
     if (!agent || !task || task.agentId !== agent.id) throw new WardenError('CRED_REVOKED');
-    if (task.status !== 'active' || task.expiresAt <= d.clock.now()) throw new WardenError('TASK_ENDED', { task: task.id });
+    if (!isTaskLive(task, d.clock.now())) throw new WardenError('TASK_ENDED', { task: task.id });
     if (agent.status !== 'active') throw new WardenError(agent.status === 'suspended' ? 'AGENT_SUSPENDED' : 'AGENT_RETIRED');
     if (cache.size > 10_000) cache.clear();
     const entry = { at: now, agent, task };
@@ -239,7 +239,7 @@ export function buildFrontDoors(
         const parsed = TaskIdSchema.safeParse(id);
         if (!parsed.success) return false;
         const task = await d.store.getTask(parsed.data);
-        return !task || task.status !== 'active' || task.expiresAt <= d.clock.now();
+        return !task || !isTaskLive(task, d.clock.now());
       },
     });
     manager = new UpstreamManager(config.upstreams.mcp, { resolveSecret, clock: d.clock, sandbox: sandboxes, onStart, onStartFailed });

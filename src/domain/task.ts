@@ -33,3 +33,8 @@ export const TaskSchema = z.object({
   endReason: z.string().max(200).nullable(),
 });
 export type Task = z.infer<typeof TaskSchema>;
+
+/** Whether a task can still run calls at `now` (ms): active, and not past its lifetime. */
+export function isTaskLive(task: Pick<Task, 'status' | 'expiresAt'>, now: number): boolean {
+  return task.status === 'active' && task.expiresAt > now;
+}

@@ -1,4 +1,5 @@
 import {
+  isTaskLive,
   TaskIdSchema,
   type Actor,
   type Agent,
@@ -209,7 +210,7 @@ export class TaskService {
     const task = await this.get(id).catch(() => null);
     // Another agent's task is reported as not found: ids are not an oracle.
     if (!task || task.agentId !== agentId) throw new WardenError('TASK_NOT_FOUND');
-    if (task.status !== 'active' || task.expiresAt <= this.clock.now()) throw new WardenError('TASK_ENDED', { task: task.id });
+    if (!isTaskLive(task, this.clock.now())) throw new WardenError('TASK_ENDED', { task: task.id });
     return task;
   }
 
