@@ -19,7 +19,6 @@ export interface FieldRule {
   readonly prose?: boolean;
 }
 
-const isProse = (text: string): boolean => text.trim().split(/\s+/).length >= PROSE_WORDS;
 
 /**
  * Splits a tool result in two: the values of the named fields (and, with `prose`, every value
@@ -100,7 +99,7 @@ function splitLines(text: string, rule: FieldRule, outside: string[]): string {
     let end = i + 1;
     while (end < n && (lines[end]!.trim() === '' || indentOf(lines[end]!) > column)) end++;
     while (end > i + 1 && lines[end - 1]!.trim() === '') end--;
-    const takes = (field !== null && rule.fields.has(field[1]!)) || (rule.prose === true && isProseLines(head, lines, i + 1, end));
+    const takes = (field !== null && rule.fields.has(field[1]!)) || (rule.prose === true && isProse(head, ...lines.slice(i + 1, end)));
     if (takes) {
       for (const part of [head, ...lines.slice(i + 1, end)]) if (part.trim() !== '') outside.push(part.trim());
       lines[i] = line.slice(0, line.length - head.length);
@@ -114,15 +113,10 @@ function splitLines(text: string, rule: FieldRule, outside: string[]): string {
   return changed ? lines.join('\n') : text;
 }
 
-/** Whether a value's head and lines `from`..`to` hold {@link PROSE_WORDS} words; stops as soon as they do. */
-function isProseLines(head: string, lines: readonly string[], from: number, to: number): boolean {
+/** Whether the texts hold {@link PROSE_WORDS} words together; stops as soon as they do. */
+function isProse(...texts: readonly string[]): boolean {
   let words = 0;
-  const count = (s: string): boolean => {
-    for (const w of s.split(/\s+/)) if (w !== '' && ++words >= PROSE_WORDS) return true;
-    return false;
-  };
-  if (count(head)) return true;
-  for (let j = from; j < to; j++) if (count(lines[j]!)) return true;
+  for (const text of texts) for (const w of text.split(/\s+/)) if (w !== '' && ++words >= PROSE_WORDS) return true;
   return false;
 }
 
