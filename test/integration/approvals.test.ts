@@ -12,6 +12,7 @@ import type { AgentId, TaskId } from '../../src/domain/index.js';
 import { API_KEY_TOKEN_TYPE } from '../../src/credentials/subject-token/verify.js';
 import { randomIds } from '../../src/util/id-generator.js';
 import { BACKENDS, registerAgent, startTask, startWarden, tokenRequest, whoami, type TestAgent, type TestWarden } from '../support/harness.js';
+import { until } from '../support/eventually.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/warden.js', import.meta.url));
 const run = promisify(execFile);
@@ -56,15 +57,6 @@ tools:
   - { name: bank.transfer, risk: critical, inputSchema: { type: object, properties: { to: { type: string }, amount: { type: integer } } } }
   - { name: github.delete_repo, risk: medium, tags: [destructive], inputSchema: { type: object, properties: { repo: { type: string } } } }
 `;
-
-async function eventually(check: () => boolean | Promise<boolean>, what: string, deadlineMs = 5000): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.fail(`not within ${deadlineMs} ms: ${what}`);
-}
 
 /** People with API keys, made through the admin API. */
 async function createPeople(tw: TestWarden, roles: Record<string, string[]>): Promise<Record<string, { id: string; key: string }>> {
@@ -314,7 +306,7 @@ for (const backend of BACKENDS) {
     it('notifies the configured webhook of each new approval, signed with its secret', async () => {
       const { token } = await startTask(tw, agent, { scope: 'bank.transfer' });
       const id = pendingId(await authorize(token, 'bank.transfer', { ...transfer, amount: 4242 }));
-      await eventually(() => hooks.received.some((r) => JSON.parse(r.body).approval.id === id), 'the webhook delivery');
+      await until(() => hooks.received.some((r) => JSON.parse(r.body).approval.id === id), 'the webhook delivery', 5000);
       const delivery = hooks.received.find((r) => JSON.parse(r.body).approval.id === id)!;
       assert.equal(delivery.headers['x-warden-event'], 'approval.requested');
       const nowSec = Math.floor(tw.clock.now() / 1000);

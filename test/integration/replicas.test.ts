@@ -3,16 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { decodeProtectedHeader } from 'jose';
 import { createClientAssertion } from '../../src/sdk/keys.js';
 import { BACKENDS, nowSec, registerAgent, startTask, startWarden, tokenRequest, whoami, type TestWarden } from '../support/harness.js';
-
-/** Polls until `check` holds; revocations cross replicas by LISTEN/NOTIFY, not synchronously. */
-async function eventually(check: () => Promise<boolean>, what: string, deadlineMs = 5000): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.fail(`not within ${deadlineMs} ms: ${what}`);
-}
+import { until } from '../support/eventually.js';
 
 describe('two replicas sharing one PostgreSQL', { skip: !BACKENDS.includes('postgres') }, () => {
   // Behind one load balancer both answer to the same public URL.
@@ -43,14 +34,15 @@ describe('two replicas sharing one PostgreSQL', { skip: !BACKENDS.includes('post
     assert.equal((await a.admin('POST', `/v1/tasks/${task}/revoke`, {})).status, 200);
     // At the replica that revoked it: the very next request.
     assert.equal((await whoami(a, token, agent.key)).body.error.code, 'CRED_REVOKED');
-    await eventually(async () => (await whoami(b, token, agent.key)).body?.error?.code === 'CRED_REVOKED', 'replica B rejects the revoked task');
+    // Revocations cross replicas by LISTEN/NOTIFY, not synchronously.
+    await until(async () => (await whoami(b, token, agent.key)).body?.error?.code === 'CRED_REVOKED', 'replica B rejects the revoked task', 5000);
   });
 
   it('stops a suspended agent at the other replica', async () => {
     const agent = await registerAgent(a);
     const { token } = await startTask(a, agent);
     assert.equal((await b.admin('POST', `/v1/agents/${agent.id}/suspend`, {}, a.adminKey)).status, 200);
-    await eventually(async () => (await whoami(a, token, agent.key)).body?.error?.code === 'CRED_REVOKED', 'replica A rejects the suspended agent');
+    await until(async () => (await whoami(a, token, agent.key)).body?.error?.code === 'CRED_REVOKED', 'replica A rejects the suspended agent', 5000);
   });
 
   it('refuses a client assertion replayed to the other replica', async () => {

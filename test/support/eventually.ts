@@ -10,3 +10,8 @@ export async function eventually<T>(fn: () => Promise<T | undefined>, what: stri
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Polls until `check` holds (see {@link eventually}). */
+export async function until(check: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  await eventually(async () => ((await check()) ? true : undefined), what, ms);
+}

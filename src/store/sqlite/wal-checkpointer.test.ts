@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { eventually } from '../../../test/support/eventually.js';
+import { until } from '../../../test/support/eventually.js';
 import { SqliteStore } from './sqlite-store.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 
@@ -27,7 +27,7 @@ describe('WAL checkpoints from a background thread', () => {
       // The schema alone is dozens of pages, all in the WAL until someone checkpoints it.
       await store.migrate();
       assert.ok(size(`${path}-wal`) > 0);
-      await eventually(async () => (size(path) > before ? true : undefined), 'the database file took in the WAL');
+      await until(() => size(path) > before, 'the database file took in the WAL');
     } finally {
       await store.close();
     }
@@ -36,7 +36,7 @@ describe('WAL checkpoints from a background thread', () => {
   it('reports a thread that cannot do its work, so the store can checkpoint inline again', async () => {
     const reasons: string[] = [];
     const c = new WalCheckpointer(join(dir, 'missing', 'nothing.db'), (r) => reasons.push(r), 10);
-    await eventually(async () => (reasons.length > 0 ? true : undefined), 'the failure was reported');
+    await until(() => reasons.length > 0, 'the failure was reported');
     assert.equal(reasons.length, 1, 'once');
     await c.stop();
   });
