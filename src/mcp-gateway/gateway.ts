@@ -289,9 +289,7 @@ export class McpGateway {
   async sweep(): Promise<void> {
     const cutoff = Date.now() - (this.opts.idleSessionMs ?? 15 * 60_000);
     const ended = this.opts.ended;
-    for (const s of [...this.sessions.values()]) {
-      if (s.lastSeen < cutoff || ended?.({ task: s.taskId, agent: s.agentId, jkt: s.jkt })) await this.closeSession(s.id);
-    }
+    await this.closeWhere((s) => s.lastSeen < cutoff || ended?.({ task: s.taskId, agent: s.agentId, jkt: s.jkt }) === true);
   }
 
   /** How many MCP sessions of this task are open on this replica. */
@@ -303,7 +301,11 @@ export class McpGateway {
 
   /** Closes every session of a task at once: the task just ended on this replica. */
   async closeTask(taskId: string): Promise<void> {
-    for (const s of [...this.sessions.values()]) if (s.taskId === taskId) await this.closeSession(s.id);
+    await this.closeWhere((s) => s.taskId === taskId);
+  }
+
+  private async closeWhere(which: (s: Session) => boolean): Promise<void> {
+    for (const s of [...this.sessions.values()]) if (which(s)) await this.closeSession(s.id);
   }
 
   private async closeSession(id: string): Promise<void> {
