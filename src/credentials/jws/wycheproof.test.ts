@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
 import { compactVerify, importJWK, type JWK } from 'jose';
 import { validatePublicJwk } from '../keys/public-jwk.js';
@@ -32,12 +32,22 @@ interface JwkGroup {
   tests: Case[];
 }
 
-// dist/src/credentials/jws/ → the directory holding the repository, which holds shared/.
-const DIR = new URL('../../../../../shared/eval/wycheproof/', import.meta.url);
+/**
+ * Where the vectors may be: `WARDEN_SHARED_DIR`, the `shared/` beside the repository
+ * (dist/src/credentials/jws/ → the directory holding the repository), and the workplace's own
+ * `/work/shared` for a clone made elsewhere (CI clones into a fresh temporary directory). The
+ * first that has them is used; none is an error, never a skip.
+ */
+const DIRS = [
+  ...(process.env.WARDEN_SHARED_DIR ? [pathToFileURL(`${process.env.WARDEN_SHARED_DIR.replace(/\/+$/, '')}/eval/wycheproof/`)] : []),
+  new URL('../../../../../shared/eval/wycheproof/', import.meta.url),
+  pathToFileURL('/work/shared/eval/wycheproof/'),
+];
 
 function load<T>(name: string): { testGroups: T[] } {
-  const file = new URL(name, DIR);
-  assert.ok(existsSync(file), `Wycheproof vectors not found at ${fileURLToPath(file)}`);
+  const files = DIRS.map((d) => new URL(name, d));
+  const file = files.find((f) => existsSync(f));
+  assert.ok(file, `Wycheproof vectors not found at ${files.map((f) => fileURLToPath(f)).join(' or ')}`);
   return JSON.parse(readFileSync(file, 'utf8')) as { testGroups: T[] };
 }
 
