@@ -296,4 +296,45 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 7,
+    name: 'audit: search columns indexed behind the log',
+    sql: `
+      -- Six indexes on audit_log made every append write seven B-trees, a WAL page each, on the
+      -- path of every call. The log itself now carries only its primary key; its search columns
+      -- are copied into audit_search in batches, behind the log (SqliteStore.indexAudit), and
+      -- searches read audit_search below indexed_below and scan the few entries above it.
+      CREATE TABLE audit_search (
+        seq INTEGER PRIMARY KEY,
+        time INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        agent TEXT,
+        task TEXT,
+        person TEXT,
+        tool TEXT
+      ) STRICT;
+      INSERT INTO audit_search (seq, time, type, outcome, agent, task, person, tool)
+        SELECT seq, time, type, outcome, agent, task, person, tool FROM audit_log;
+      DROP INDEX audit_log_time;
+      DROP INDEX audit_log_type;
+      DROP INDEX audit_log_agent;
+      DROP INDEX audit_log_task;
+      DROP INDEX audit_log_person;
+      DROP INDEX audit_log_tool;
+      CREATE INDEX audit_search_time ON audit_search(time);
+      CREATE INDEX audit_search_type ON audit_search(type, seq);
+      CREATE INDEX audit_search_agent ON audit_search(agent, seq) WHERE agent IS NOT NULL;
+      CREATE INDEX audit_search_task ON audit_search(task, seq) WHERE task IS NOT NULL;
+      CREATE INDEX audit_search_person ON audit_search(person, seq) WHERE person IS NOT NULL;
+      CREATE INDEX audit_search_tool ON audit_search(tool, seq) WHERE tool IS NOT NULL;
+      -- Every entry under indexed_below is in audit_search.
+      CREATE TABLE audit_search_mark (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        indexed_below INTEGER NOT NULL
+      ) STRICT;
+      INSERT INTO audit_search_mark (id, indexed_below)
+        SELECT 1, coalesce(max(seq) + 1, 0) FROM audit_log;
+    `,
+  },
 ];

@@ -98,6 +98,11 @@ function assertNewApproval(a: Approval): void {
   }
 }
 
+/** How long appended entries wait before their search columns are indexed in one batch. */
+export const AUDIT_INDEX_EVERY_MS = 200;
+/** Most entries indexed in one transaction (a backlog goes in several, yielding between them). */
+export const AUDIT_INDEX_BATCH = 512;
+
 function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && 'code' in err && String((err as { code: unknown }).code).startsWith('SQLITE_CONSTRAINT');
 }
@@ -189,8 +194,15 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     await this.checkpointer?.stop();
+    if (this.auditIndexTimer) clearTimeout(this.auditIndexTimer);
     return this.run(() => {
-      if (this.db.open) this.db.close();
+      if (!this.db.open) return;
+      try {
+        while (!this.db.readonly && this.indexAudit() === AUDIT_INDEX_BATCH);
+      } catch {
+        // Left for the next process that appends; searches scan what is not indexed.
+      }
+      this.db.close();
     });
   }
 
@@ -443,7 +455,58 @@ export class SqliteStore implements Store {
         for (const row of rows) insert.run(row);
         return rows;
       }).immediate(),
-    );
+    ).then((rows) => {
+      this.scheduleAuditIndex();
+      return rows;
+    });
+  }
+
+  /**
+   * Copies the search columns of entries not yet indexed into `audit_search`, at most `max` in
+   * one transaction; returns how many. Indexing trails the log by design (migration 7): one
+   * batch every {@link AUDIT_INDEX_EVERY_MS} writes each index's pages once for many entries
+   * instead of once per entry, on the path of every call.
+   */
+  indexAudit(max = AUDIT_INDEX_BATCH): number {
+    return this.db.transaction(() => {
+      const mark = this.auditIndexMark();
+      const moved = this.sql(
+        `INSERT INTO audit_search (seq, time, type, outcome, agent, task, person, tool)
+         SELECT seq, time, type, outcome, agent, task, person, tool FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?`,
+      ).run(mark, max).changes;
+      if (moved > 0) {
+        const last = this.sql('SELECT max(seq) AS last FROM audit_search').get() as Row;
+        this.sql('UPDATE audit_search_mark SET indexed_below = ? WHERE id = 1').run(Number(last.last) + 1);
+      }
+      return moved;
+    }).immediate();
+  }
+
+  private auditIndexTimer: NodeJS.Timeout | null = null;
+
+  /** Indexes what was appended, soon, in batches of its own, each its own short transaction. */
+  private scheduleAuditIndex(): void {
+    if (this.auditIndexTimer || !this.db.open) return;
+    this.auditIndexTimer = setTimeout(() => {
+      const step = (): void => {
+        let moved = 0;
+        try {
+          if (this.db.open) moved = this.indexAudit();
+        } catch {
+          // Searches stay complete without it (the tail is scanned); the next append retries.
+          moved = 0;
+        }
+        if (moved === AUDIT_INDEX_BATCH) setImmediate(step);
+        else this.auditIndexTimer = null;
+      };
+      step();
+    }, AUDIT_INDEX_EVERY_MS);
+    this.auditIndexTimer.unref();
+  }
+
+  private auditIndexMark(): number {
+    const row = this.sql('SELECT indexed_below FROM audit_search_mark WHERE id = 1').get() as Row | undefined;
+    return Number(row?.indexed_below ?? 0);
   }
 
   importLegacyEvents(seal: (event: PlacedEvent) => AuditRow): Promise<number> {
@@ -467,37 +530,60 @@ export class SqliteStore implements Store {
     return Math.max(row.last === null ? 0 : Number(row.last) + 1, Number(archived?.archived_below ?? 0));
   }
 
-  private auditWhere(filter: AuditFilter): { where: string; args: unknown[] } {
+  /** The WHERE of a search; `at` qualifies the search columns, `entryAt` the entry's. */
+  private auditWhere(filter: AuditFilter, at = '', entryAt = ''): { where: string[]; args: unknown[] } {
     const where: string[] = [];
     const args: unknown[] = [];
     const add = (sql: string, value: unknown) => {
       where.push(sql);
       args.push(value);
     };
-    if (filter.afterSeq !== undefined) add('seq > ?', filter.afterSeq);
-    if (filter.beforeSeq !== undefined) add('seq < ?', filter.beforeSeq);
+    if (filter.afterSeq !== undefined) add(`${at}seq > ?`, filter.afterSeq);
+    if (filter.beforeSeq !== undefined) add(`${at}seq < ?`, filter.beforeSeq);
     // `tool.*`: every type under the prefix, matched by range so that the type index serves it.
     if (filter.type?.endsWith('.*')) {
-      add('type > ?', filter.type.slice(0, -1));
-      add('type < ?', `${filter.type.slice(0, -2)}/`);
-    } else if (filter.type) add('type = ?', filter.type);
-    if (filter.outcome) add('outcome = ?', filter.outcome);
-    if (filter.agent) add('agent = ?', filter.agent);
-    if (filter.task) add('task = ?', filter.task);
-    if (filter.person) add('person = ?', filter.person);
-    if (filter.tool) add('tool = ?', filter.tool);
-    if (filter.subject) add("json_extract(entry, '$.subject') = ?", filter.subject);
-    if (filter.since !== undefined) add('time >= ?', filter.since);
-    if (filter.until !== undefined) add('time <= ?', filter.until);
-    return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', args };
+      add(`${at}type > ?`, filter.type.slice(0, -1));
+      add(`${at}type < ?`, `${filter.type.slice(0, -2)}/`);
+    } else if (filter.type) add(`${at}type = ?`, filter.type);
+    if (filter.outcome) add(`${at}outcome = ?`, filter.outcome);
+    if (filter.agent) add(`${at}agent = ?`, filter.agent);
+    if (filter.task) add(`${at}task = ?`, filter.task);
+    if (filter.person) add(`${at}person = ?`, filter.person);
+    if (filter.tool) add(`${at}tool = ?`, filter.tool);
+    if (filter.subject) add(`json_extract(${entryAt}entry, '$.subject') = ?`, filter.subject);
+    if (filter.since !== undefined) add(`${at}time >= ?`, filter.since);
+    if (filter.until !== undefined) add(`${at}time <= ?`, filter.until);
+    return { where, args };
   }
 
+  /**
+   * Entries below the index mark are found through `audit_search`'s indexes; the few above it
+   * (appended in the last moments, not yet indexed) by scanning them. One read transaction, so
+   * the two parts see one snapshot and meet exactly at the mark.
+   */
   searchAudit(filter: AuditFilter): Promise<AuditRow[]> {
-    return this.run(() => {
-      const { where, args } = this.auditWhere(filter);
-      const limit = Math.min(Math.max(filter.limit ?? 100, 1), 10_000);
-      return (this.sql(`SELECT * FROM audit_log ${where} ORDER BY seq LIMIT ?`).all(...args, limit) as Row[]).map(toAuditRow);
-    });
+    return this.run(() =>
+      this.db.transaction(() => {
+        const limit = Math.min(Math.max(filter.limit ?? 100, 1), 10_000);
+        const mark = this.auditIndexMark();
+        const indexed = this.auditWhere(filter, 's.', 'a.');
+        const found = this.sql(
+          `SELECT a.* FROM audit_search s JOIN audit_log a ON a.seq = s.seq
+           WHERE ${['s.seq < ?', ...indexed.where].join(' AND ')} ORDER BY s.seq LIMIT ?`,
+        ).all(mark, ...indexed.args, limit) as Row[];
+        if (found.length < limit) {
+          const tail = this.auditWhere(filter);
+          found.push(
+            ...(this.sql(`SELECT * FROM audit_log WHERE ${['seq >= ?', ...tail.where].join(' AND ')} ORDER BY seq LIMIT ?`).all(
+              mark,
+              ...tail.args,
+              limit - found.length,
+            ) as Row[]),
+          );
+        }
+        return found.map(toAuditRow);
+      })(),
+    );
   }
 
   async listEvents(filter: AuditFilter = {}): Promise<EventRecord[]> {
@@ -561,6 +647,7 @@ export class SqliteStore implements Store {
         const insert = this.sql('INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
         for (const n of nodes) insert.run(n.level, n.index, n.hash);
         this.sql('UPDATE audit_state SET archived_below = max(archived_below, ?) WHERE id = 1').run(below);
+        this.sql('DELETE FROM audit_search WHERE seq < ?').run(below);
         return this.sql('DELETE FROM audit_log WHERE seq < ?').run(below).changes;
       }).immediate(),
     );
