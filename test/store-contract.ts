@@ -1342,6 +1342,16 @@ export function storeContract<H extends StoreHandle>(name: string, makeStore: ()
         assert.deepEqual(await store().chargeTask(t.id, { calls: 1, bytesOut: 500, bytesIn: 0 }, { bytesOut: 100 }), { ok: false, usage: { calls: 0, bytesOut: 0, bytesIn: 0 } });
       });
 
+      it('takes back a lease: a negative charge without a budget frees what was reserved for other charges', async () => {
+        const t = await liveTask();
+        const budget = { calls: 10, bytesOut: 1000 };
+        assert.equal((await store().chargeTask(t.id, { calls: 8, bytesOut: 900, bytesIn: 0 }, budget)).ok, true);
+        assert.equal((await store().chargeTask(t.id, { calls: 3, bytesOut: 0, bytesIn: 0 }, budget)).ok, false);
+        assert.deepEqual(await store().chargeTask(t.id, { calls: -5, bytesOut: -600, bytesIn: 20 }, null), { ok: true, usage: { calls: 3, bytesOut: 300, bytesIn: 20 } });
+        assert.equal((await store().chargeTask(t.id, { calls: 3, bytesOut: 0, bytesIn: 0 }, budget)).ok, true);
+        assert.deepEqual(await store().getTaskUsage(t.id), { calls: 6, bytesOut: 300, bytesIn: 20 });
+      });
+
       it('lets exactly the budgeted number of concurrent charges through', async () => {
         const t = await liveTask();
         const results = await Promise.all(Array.from({ length: 20 }, () => store().chargeTask(t.id, { calls: 1, bytesOut: 0, bytesIn: 0 }, { calls: 7 })));

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import type { TaskId, TaskUsage } from '../domain/index.js';
 import { withinBudget } from '../store/budget.js';
 import type { Store, TaskBudget } from '../store/store.js';
-import { TaskCharges } from './task-charges.js';
+import { MAX_LEASE_CALLS, TaskCharges } from './task-charges.js';
 
 /** The store's charging contract in memory, counting writes. */
 function fakeStore(): { store: Store; usage: Map<string, TaskUsage>; writes: TaskUsage[]; failing: { on: boolean } } {
@@ -28,24 +28,65 @@ function fakeStore(): { store: Store; usage: Map<string, TaskUsage>; writes: Tas
 const T = 'tsk_one' as TaskId;
 
 describe('TaskCharges', () => {
-  it('writes a call\'s bytes in with the task\'s next call: one store write per call', async () => {
+  it('admits calls from a lease: one store write for many calls, and the store holds what was made once it is given back', async () => {
     const f = fakeStore();
-    const charges = new TaskCharges(f.store, {}, 60_000);
-    assert.equal((await charges.admit(T, 10)).ok, true);
-    charges.received(T, 500);
-    assert.equal((await charges.admit(T, 20)).ok, true);
-    charges.received(T, 700);
-    assert.deepEqual(f.writes, [
-      { calls: 1, bytesOut: 10, bytesIn: 0 },
-      { calls: 1, bytesOut: 20, bytesIn: 500 },
-    ]);
+    const charges = new TaskCharges(f.store, { calls: 1000 }, { flushAfterMs: 60_000, leaseIdleMs: 60_000 });
+    for (let i = 0; i < 10; i++) {
+      assert.equal((await charges.admit(T, 10)).ok, true);
+      charges.received(T, 5);
+    }
+    assert.equal(f.writes.length, 1, 'ten calls, one lease');
+    assert.deepEqual(f.writes[0], { calls: MAX_LEASE_CALLS, bytesOut: 10, bytesIn: 0 });
+    const usage = await charges.admit(T, 10);
+    assert.deepEqual(usage.usage, { calls: 11, bytesOut: 110, bytesIn: 50 }, 'usage counts calls made, not reserved');
     await charges.close();
-    assert.deepEqual(f.usage.get(T), { calls: 2, bytesOut: 30, bytesIn: 1200 });
+    assert.deepEqual(f.usage.get(T), { calls: 11, bytesOut: 110, bytesIn: 50 }, 'the unused lease went back');
+  });
+
+  it('admits exactly the budget: leases shrink to single calls at its end', async () => {
+    const f = fakeStore();
+    const charges = new TaskCharges(f.store, { calls: 20 }, { flushAfterMs: 60_000, leaseIdleMs: 60_000 });
+    let ok = 0;
+    for (let i = 0; i < 25; i++) if ((await charges.admit(T, 0)).ok) ok++;
+    assert.equal(ok, 20);
+    assert.deepEqual(f.usage.get(T), { calls: 20, bytesOut: 0, bytesIn: 0 });
+    await charges.close();
+    assert.deepEqual(f.usage.get(T), { calls: 20, bytesOut: 0, bytesIn: 0 });
+  });
+
+  it('never lets two replicas together admit more than the budget, and together they use all of it', async () => {
+    const f = fakeStore();
+    const a = new TaskCharges(f.store, { calls: 100, bytesOut: 10_000 }, { flushAfterMs: 60_000, leaseIdleMs: 60_000 });
+    const b = new TaskCharges(f.store, { calls: 100, bytesOut: 10_000 }, { flushAfterMs: 60_000, leaseIdleMs: 60_000 });
+    let ok = 0;
+    for (let refusedInARow = 0; refusedInARow < 4; ) {
+      for (const r of [a, b, a]) {
+        if ((await r.admit(T, 7)).ok) {
+          ok++;
+          refusedInARow = 0;
+        } else refusedInARow++;
+        assert.ok(f.usage.get(T)!.calls <= 100 && f.usage.get(T)!.bytesOut <= 10_000, 'the store never holds more than the budget');
+      }
+    }
+    assert.equal(ok, 100);
+    await a.close();
+    await b.close();
+    assert.deepEqual(f.usage.get(T), { calls: 100, bytesOut: 700, bytesIn: 0 });
+  });
+
+  it('refuses a call that would pass the bytes-out limit, with a lease in hand or not', async () => {
+    const f = fakeStore();
+    const charges = new TaskCharges(f.store, { bytesOut: 1000 }, { flushAfterMs: 60_000, leaseIdleMs: 60_000 });
+    let ok = 0;
+    for (let i = 0; i < 12; i++) if ((await charges.admit(T, 100)).ok) ok++;
+    assert.equal(ok, 10);
+    await charges.close();
+    assert.deepEqual(f.usage.get(T), { calls: 10, bytesOut: 1000, bytesIn: 0 });
   });
 
   it('refuses a call once the bytes in held for the task reach the limit, and still writes them', async () => {
     const f = fakeStore();
-    const charges = new TaskCharges(f.store, { bytesIn: 1000 }, 60_000);
+    const charges = new TaskCharges(f.store, { bytesIn: 1000 }, { flushAfterMs: 60_000, leaseIdleMs: 60_000 });
     assert.equal((await charges.admit(T, 0)).ok, true);
     charges.received(T, 1000);
     const refused = await charges.admit(T, 0);
@@ -55,27 +96,48 @@ describe('TaskCharges', () => {
     await charges.flush();
     assert.deepEqual(f.usage.get(T), { calls: 1, bytesOut: 0, bytesIn: 1000 });
     assert.equal((await charges.admit(T, 0)).ok, false);
+    await charges.close();
   });
 
-  it('writes bytes in that no next call picks up, soon, by themselves', async () => {
+  it('writes bytes in soon, by themselves', async () => {
     const f = fakeStore();
-    const charges = new TaskCharges(f.store, {}, 1);
+    const charges = new TaskCharges(f.store, {}, { flushAfterMs: 1 });
     charges.received(T, 42);
     while (!f.usage.has(T)) await sleep(2);
     assert.deepEqual(f.usage.get(T), { calls: 0, bytesOut: 0, bytesIn: 42 });
     await charges.close();
   });
 
-  it('keeps the bytes in when the store fails, for the next call to carry', async () => {
+  it('gives an idle lease back', async () => {
     const f = fakeStore();
-    const charges = new TaskCharges(f.store, {}, 60_000);
+    const charges = new TaskCharges(f.store, { calls: 1000 }, { flushAfterMs: 60_000, leaseIdleMs: 5 });
+    assert.equal((await charges.admit(T, 0)).ok, true);
+    assert.equal(f.usage.get(T)!.calls, MAX_LEASE_CALLS);
+    while (f.usage.get(T)!.calls !== 1) await sleep(2);
+    await charges.close();
+    assert.deepEqual(f.usage.get(T), { calls: 1, bytesOut: 0, bytesIn: 0 });
+  });
+
+  it('admits concurrent first calls of a task with one lease', async () => {
+    const f = fakeStore();
+    const charges = new TaskCharges(f.store, { calls: 1000 }, { flushAfterMs: 60_000, leaseIdleMs: 60_000 });
+    const all = await Promise.all(Array.from({ length: 8 }, () => charges.admit(T, 0)));
+    assert.ok(all.every((r) => r.ok));
+    assert.equal(f.writes.length, 1);
+    await charges.close();
+    assert.deepEqual(f.usage.get(T), { calls: 8, bytesOut: 0, bytesIn: 0 });
+  });
+
+  it('keeps the bytes when the store fails, for a later write to carry', async () => {
+    const f = fakeStore();
+    const charges = new TaskCharges(f.store, {}, { flushAfterMs: 60_000, leaseIdleMs: 60_000 });
     charges.received(T, 300);
     f.failing.on = true;
     await assert.rejects(charges.admit(T, 5), /store down/);
     await charges.flush();
     f.failing.on = false;
     assert.equal((await charges.admit(T, 5)).ok, true);
-    assert.deepEqual(f.usage.get(T), { calls: 1, bytesOut: 5, bytesIn: 300 });
     await charges.close();
+    assert.deepEqual(f.usage.get(T), { calls: 1, bytesOut: 5, bytesIn: 300 });
   });
 });
