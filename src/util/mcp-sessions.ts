@@ -13,7 +13,11 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 export class McpSessions {
   private readonly sessions = new Map<string, StreamableHTTPServerTransport>();
 
-  constructor(private readonly create: (scope: string) => Server | McpServer) {}
+  constructor(
+    private readonly create: (scope: string) => Server | McpServer,
+    /** Answer POSTs with one JSON body instead of an SSE stream (the SDK's `enableJsonResponse`). */
+    private readonly opts: { jsonResponse?: boolean } = {},
+  ) {}
 
   async handle(req: IncomingMessage, res: ServerResponse, scope = ''): Promise<void> {
     try {
@@ -26,6 +30,7 @@ export class McpSessions {
         }
         const created = new StreamableHTTPServerTransport({
           sessionIdGenerator: () => randomUUID(),
+          enableJsonResponse: this.opts.jsonResponse ?? false,
           onsessioninitialized: (sid) => void this.sessions.set(`${scope}/${sid}`, created),
         });
         created.onclose = () => {

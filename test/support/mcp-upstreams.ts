@@ -69,12 +69,12 @@ export interface HttpMcpServer {
  * An in-process Streamable HTTP MCP server on 127.0.0.1:0, one `McpServer` per session (the
  * SDK's stateful pattern). `register` adds the tools to each.
  */
-export async function startHttpMcpServer(register: (server: McpServer) => void): Promise<HttpMcpServer> {
+export async function startHttpMcpServer(register: (server: McpServer) => void, opts: { jsonResponse?: boolean } = {}): Promise<HttpMcpServer> {
   const sessions = new McpSessions(() => {
     const server = new McpServer({ name: 'http-fixture', version: '1.0.0' });
     register(server);
     return server;
-  });
+  }, opts);
   let headers: IncomingHttpHeaders = {};
   const http: Server = createServer(async (req, res) => {
     headers = req.headers;

@@ -41,13 +41,6 @@ function tools(server: McpServer): void {
 }
 
 let server: HttpMcpServer;
-before(async () => {
-  server = await startHttpMcpServer(tools);
-});
-after(async () => {
-  await Promise.all(opened.map((c) => c.close()));
-  await server.close();
-});
 
 const upstream = (extra: Partial<z.input<typeof HttpUpstreamSchema>> = {}): HttpUpstream =>
   HttpUpstreamSchema.parse({
@@ -59,7 +52,17 @@ const upstream = (extra: Partial<z.input<typeof HttpUpstreamSchema>> = {}): Http
     ...extra,
   });
 
-describe('UpstreamConnection over Streamable HTTP', () => {
+// Servers answer a POST with an SSE stream (the SDK's default) or with one JSON body; Warden reads
+// the two on different paths (guarded-fetch.ts), so every case runs against both.
+for (const jsonResponse of [false, true]) describe(`UpstreamConnection over Streamable HTTP (${jsonResponse ? 'JSON' : 'SSE'} answers)`, () => {
+  before(async () => {
+    server = await startHttpMcpServer(tools, { jsonResponse });
+  });
+  after(async () => {
+    await Promise.all(opened.splice(0).map((c) => c.close()));
+    await server.close();
+  });
+
   it('connects lazily and calls tools with the injected headers', async () => {
     const connection = connect(upstream(), opts);
     assert.deepEqual(connection.status(), { name: 'remote', transport: 'http', sandboxed: false, state: 'idle', restarts: 0 });

@@ -2,7 +2,8 @@ import { DEFAULT_INHERITED_ENV_VARS, StdioClientTransport } from '@modelcontextp
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { WardenError } from '../../errors/warden-error.js';
 import { trackChild } from './child-reaper.js';
-import { guardedFetch, type FetchGuard } from './guarded-fetch.js';
+import { Agent } from 'undici';
+import { guardedFetch, postFetch, type FetchGuard } from './guarded-fetch.js';
 import type { SandboxLaunch } from '../../sandbox/sandbox-host.js';
 import type { BuiltinUpstream, HttpUpstream, McpUpstream, StdioUpstream } from './upstream-config.js';
 
@@ -140,11 +141,23 @@ export function httpTransport(
   secrets: ResolvedSecrets,
   hooks: Omit<FetchGuard, 'limitBytes'>,
 ): StreamableHTTPClientTransport {
-  return new StreamableHTTPClientTransport(new URL(upstream.url), {
+  const guard: FetchGuard = { ...hooks, limitBytes: upstream.maxResultBytes + FRAMING_SLACK_BYTES };
+  // The session's own keep-alive connections for its POSTs; closed with the transport.
+  const dispatcher = new Agent({ keepAliveTimeout: 30_000 });
+  const transport = new StreamableHTTPClientTransport(new URL(upstream.url), {
     requestInit: { headers: requestHeaders(upstream, secrets) },
-    fetch: guardedFetch({ ...hooks, limitBytes: upstream.maxResultBytes + FRAMING_SLACK_BYTES }),
+    fetch: guardedFetch(guard, fetch, postFetch(guard, dispatcher)),
     // Injected headers must not follow a redirect to another origin (the SDK's default; stated
     // here because it is a security property, not a convenience).
     redirectPolicy: 'same-origin',
   });
+  const close = transport.close.bind(transport);
+  transport.close = async () => {
+    try {
+      await close();
+    } finally {
+      dispatcher.destroy().catch(() => undefined);
+    }
+  };
+  return transport;
 }
