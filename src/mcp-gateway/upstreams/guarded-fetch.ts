@@ -235,8 +235,48 @@ export function postFetch(guard: FetchGuard, dispatcher: Agent): FetchLike {
       if (!signal?.aborted) guard.onBroken();
       throw fetchError(err, signal);
     }
-    return new Response(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), { status, headers: responseHeaders });
+    return bufferedResponse(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), status, responseHeaders);
   };
+}
+
+/**
+ * A `Response` over a body already read: `json()` and `text()` decode the bytes directly. A real
+ * `Response` (built on first use of anything else) would wrap them in a WHATWG stream first,
+ * which on Node 20 costs as much as parsing the answer.
+ */
+function bufferedResponse(bytes: Buffer, status: number, headers: Headers): Response {
+  let real: Response | undefined;
+  let used = false;
+  const take = (): Buffer => {
+    if (used) throw new TypeError('Body is unusable: Body has already been read');
+    used = true;
+    return bytes;
+  };
+  const response = {
+    ok: status >= 200 && status < 300,
+    status,
+    statusText: '',
+    headers,
+    url: '',
+    type: 'basic' as const,
+    redirected: false,
+    get bodyUsed() {
+      return used || (real?.bodyUsed ?? false);
+    },
+    get body() {
+      if (used) return null;
+      real ??= new Response(bytes, { status, headers });
+      return real.body;
+    },
+    json: async () => JSON.parse(take().toString('utf8')) as unknown,
+    text: async () => take().toString('utf8'),
+    arrayBuffer: async () => {
+      const b = take();
+      return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+    },
+    clone: () => bufferedResponse(Buffer.from(bytes), status, new Headers(headers)),
+  };
+  return response as unknown as Response;
 }
 
 /** A failure as `fetch` would report it: an AbortError when our signal ended it, else a TypeError. */

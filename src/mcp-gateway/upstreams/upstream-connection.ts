@@ -296,8 +296,8 @@ export class UpstreamConnection {
     const session = await untilAborted(this.ready(), opts.signal);
 
     const deadline = new AbortController();
-    const timedOut = this.error('UPSTREAM_TIMEOUT', { timeoutMs });
-    const timer = setTimeout(() => deadline.abort(timedOut), timeoutMs);
+    // Made when it happens: an error (and its stack) per call would cost more than the call's timer.
+    const timer = setTimeout(() => deadline.abort(this.error('UPSTREAM_TIMEOUT', { timeoutMs })), timeoutMs);
     const onAbort = (): void => deadline.abort(opts.signal!.reason);
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -305,7 +305,7 @@ export class UpstreamConnection {
       this.backoff.succeeded();
       return result;
     } catch (err) {
-      const failure = this.classify(err, session, deadline.signal, timedOut);
+      const failure = this.classify(err, session, deadline.signal);
       if (failure instanceof WardenError && !this.closed) this.lastError = failure.code;
       throw failure;
     } finally {
@@ -315,10 +315,11 @@ export class UpstreamConnection {
   }
 
   /** What a failed request means for the caller and for the session. */
-  private classify(err: unknown, session: UpstreamSession, signal: AbortSignal, timedOut: WardenError): unknown {
+  private classify(err: unknown, session: UpstreamSession, signal: AbortSignal): unknown {
     // The session died: that is the cause, whatever the SDK threw on its way down.
     if (session.death) return session.death;
-    if (signal.aborted) return signal.reason === timedOut ? timedOut : signal.reason;
+    // Our deadline's UPSTREAM_TIMEOUT, or the caller's own reason.
+    if (signal.aborted) return signal.reason;
     if (err instanceof WardenError) {
       if (err.code === 'UPSTREAM_RESPONSE_TOO_LARGE' || err.code === 'UPSTREAM_ERROR') this.backoff.succeeded();
       return err;
