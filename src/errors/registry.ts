@@ -103,6 +103,7 @@ export const ERRORS = {
   TOOL_WITHHELD: spec(409, 'The tool definition changed and awaits review by an admin'),
   TOOL_NOT_CHANGED: spec(409, 'The tool has no pending change with that digest'),
   MCP_SESSION_NOT_FOUND: spec(404, 'No such MCP session'),
+  CALL_CANCELLED: spec(499, 'The agent cancelled the call'),
   BUDGET_EXCEEDED: spec(403, 'The task has used up its budget', 'access_denied'),
   RATE_LIMITED: spec(429, 'Too many requests from this agent', undefined, { retryable: true }),
 

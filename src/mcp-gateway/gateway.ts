@@ -10,6 +10,7 @@ import { refuseCall, runCall, type PipelineDeps, type ResultInspector } from '..
 import type { VerifiedCredential } from '../pipeline/verified-credential.js';
 import type { GatewayTool, ListedTool, ToolCatalog } from './catalog.js';
 import { holdSseHeaders } from './hold-sse-headers.js';
+import { cancelledIds, endSseAnswer, fastToolCall, openSseAnswer, type FastToolCall } from './fast-tool-call.js';
 
 /** The upstream MCP servers as the gateway uses them. */
 export interface GatewayUpstreams {
@@ -40,6 +41,8 @@ interface Session {
   /** Thumbprint of the agent key the session was opened with. */
   readonly jkt: string;
   lastSeen: number;
+  /** `tools/call`s the gateway answers itself (fast-tool-call.ts), by JSON-RPC id: cancellable. */
+  readonly calls: Map<string | number, AbortController>;
 }
 
 export interface GatewayOptions {
@@ -142,7 +145,35 @@ export class McpGateway {
     raw.auth = { token: '', clientId: cred.agentId, scopes: [...cred.scope], expiresAt: cred.exp, extra: { cred } };
     // A POST's answer is one quick SSE stream; a GET's is the long-lived notification stream.
     if (req.method === 'POST') holdSseHeaders(res);
-    await (session as unknown as Session).transport.handleRequest(raw as never, res, body);
+    const s = session as unknown as Session;
+    if (req.method === 'POST') {
+      const call = fastToolCall(req.headers, body);
+      if (call && !s.calls.has(call.id)) return this.answerToolCall(s, cred, call, res);
+      // A cancellation of a call answered here is ours to act on (the SDK never saw the call).
+      for (const id of cancelledIds(body)) s.calls.get(id)?.abort(new WardenError('CALL_CANCELLED'));
+    }
+    await s.transport.handleRequest(raw as never, res, body);
+  }
+
+  /**
+   * A `tools/call` answered without the SDK's transport, exactly as it would answer: the same
+   * SSE answer, the same JSON-RPC result or error. Cancelled by `notifications/cancelled` for
+   * its id, and by the session closing (its task ended or was revoked).
+   */
+  private async answerToolCall(s: Session, cred: VerifiedCredential, call: FastToolCall, res: ServerResponse): Promise<void> {
+    const controller = new AbortController();
+    s.calls.set(call.id, controller);
+    openSseAnswer(res, s.id);
+    try {
+      const result = await this.callTool(cred, call.name, call.args, controller.signal);
+      endSseAnswer(res, call.id, { result });
+    } catch (err) {
+      // A cancelled request gets no answer (MCP spec); its stream just ends.
+      if (controller.signal.aborted) res.end();
+      else endSseAnswer(res, call.id, { error: toMcpError(err, this.log) });
+    } finally {
+      s.calls.delete(call.id);
+    }
   }
 
   private async open(cred: VerifiedCredential): Promise<Session> {
@@ -182,7 +213,7 @@ export class McpGateway {
         this.sessions.delete(id);
       },
     });
-    const session: Session = { id: '', transport, server, agentId: cred.agentId, taskId: cred.taskId, jkt: cred.jkt, lastSeen: Date.now() };
+    const session: Session = { id: '', transport, server, agentId: cred.agentId, taskId: cred.taskId, jkt: cred.jkt, lastSeen: Date.now(), calls: new Map() };
     transport.onclose = () => {
       if (session.id) this.sessions.delete(session.id);
     };
@@ -311,6 +342,7 @@ export class McpGateway {
   private async closeSession(id: string): Promise<void> {
     const s = this.sessions.get(id);
     this.sessions.delete(id);
+    for (const c of s?.calls.values() ?? []) c.abort(new WardenError('CALL_CANCELLED'));
     await s?.transport.close().catch(() => undefined);
     await s?.server.close().catch(() => undefined);
   }

@@ -212,6 +212,59 @@ for (const backend of BACKENDS) {
       assert.equal(((await res.json()) as any).error.code, 'MCP_SESSION_NOT_FOUND');
     });
 
+    it('answers a tools/call the same whether the SDK transport or the gateway itself writes it, and leaves other requests to the SDK', async () => {
+      const sessionId = (client.transport as { sessionId?: string }).sessionId!;
+      const post = (body: unknown, headers: Record<string, string> = {}) =>
+        session.fetch('/mcp', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18', ...headers },
+          body: JSON.stringify(body),
+        });
+      const messages = async (res: Response) => (await res.text()).split('\n\n').filter((e) => e.includes('data: ')).map((e) => JSON.parse(e.slice(e.indexOf('data: ') + 6)));
+      const call = (id: number, message: string) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'everything.echo', arguments: { message } } });
+
+      for (const message of ['same either way', 'forbidden either way']) {
+        // A single request is answered by the gateway; a batch of one goes through the SDK.
+        const direct = await post(call(41, message));
+        const viaSdk = await post([call(42, message)]);
+        for (const res of [direct, viaSdk]) {
+          assert.equal(res.status, 200);
+          assert.equal(res.headers.get('content-type'), 'text/event-stream');
+          assert.equal(res.headers.get('mcp-session-id'), sessionId);
+          assert.equal(res.headers.get('cache-control'), 'no-cache, no-transform');
+        }
+        const [a] = await messages(direct);
+        const [b] = await messages(viaSdk);
+        assert.equal(a.id, 41);
+        assert.equal(b.id, 42);
+        assert.deepEqual({ ...a, id: 0 }, { ...b, id: 0 }, message);
+        if (message.startsWith('forbidden')) assert.equal(a.error.data.code, 'POLICY_DENIED');
+        else assert.equal(a.result.content[0].text, 'Echo: same either way');
+      }
+      // What the SDK refuses, it still refuses: the gateway only answers what it would accept.
+      assert.equal((await post(call(43, 'x'), { accept: 'application/json' })).status, 406);
+      assert.equal((await post(call(44, 'x'), { 'mcp-protocol-version': '1999-01-01' })).status, 400);
+      assert.equal((await post(call(45, 'x'), { 'content-type': 'text/plain' })).status, 415);
+    });
+
+    it('cancels a call in flight when the agent cancels it, records it as cancelled, and serves the next', async () => {
+      const controller = new AbortController();
+      const started = Date.now();
+      const pending = client.callTool({ name: 'everything.trigger-long-running-operation', arguments: { duration: 30, steps: 30 } }, undefined, { signal: controller.signal });
+      await eventually(async () => ((await events('tool.call')).some((e) => e.chain.tool === 'everything.trigger-long-running-operation') ? true : undefined), 'the call is under way');
+      controller.abort('the agent changed its mind');
+      await assert.rejects(pending);
+      const outcome = await eventually(
+        async () => (await events('tool.result')).find((e) => e.chain.tool === 'everything.trigger-long-running-operation'),
+        'the outcome of the cancelled call is recorded',
+      );
+      assert.equal(outcome.outcome, 'failure');
+      assert.equal(outcome.error, 'CALL_CANCELLED');
+      assert.ok(Date.now() - started < 20_000, 'well before the operation would have ended');
+      // The session serves the next call.
+      assert.equal(text(await client.callTool({ name: 'everything.echo', arguments: { message: 'after' } })), 'Echo: after');
+    });
+
     it('frees the MCP sessions of a task that ended: at once here, by the sweep when another replica ended it', async () => {
       const gateway = tw.warden.context.gateway!;
       const done = await sdk.startTask({ purpose: 'finishes', scope: ['everything.echo'] });
