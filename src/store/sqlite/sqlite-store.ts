@@ -101,7 +101,7 @@ function assertNewApproval(a: Approval): void {
 /** How long appended entries wait before their search columns are indexed in one batch. */
 export const AUDIT_INDEX_EVERY_MS = 200;
 /** Most entries indexed in one transaction (a backlog goes in several, yielding between them). */
-export const AUDIT_INDEX_BATCH = 512;
+export const AUDIT_INDEX_BATCH = 128;
 
 function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && 'code' in err && String((err as { code: unknown }).code).startsWith('SQLITE_CONSTRAINT');
