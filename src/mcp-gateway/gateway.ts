@@ -194,7 +194,7 @@ export class McpGateway {
     });
     server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
       try {
-        return await this.callTool(credOf(extra), req.params.name, req.params.arguments ?? {}, extra.signal);
+        return await this.callTool(credOf(extra), req.params.name, req.params.arguments ?? {}, asCancellation(extra.signal));
       } catch (err) {
         throw toMcpError(err, this.log);
       }
@@ -352,6 +352,18 @@ export class McpGateway {
     clearInterval(this.sweeper);
     await Promise.all([...this.sessions.keys()].map((id) => this.closeSession(id)));
   }
+}
+
+/**
+ * The SDK aborts a handler's signal with the client's free-text reason (`notifications/cancelled`)
+ * or nothing: a signal that aborts with CALL_CANCELLED instead, so the outcome entry says what
+ * happened rather than INTERNAL.
+ */
+function asCancellation(signal: AbortSignal): AbortSignal {
+  const own = new AbortController();
+  if (signal.aborted) own.abort(new WardenError('CALL_CANCELLED'));
+  else signal.addEventListener('abort', () => own.abort(new WardenError('CALL_CANCELLED')), { once: true });
+  return own.signal;
 }
 
 function isInitialize(body: unknown): boolean {

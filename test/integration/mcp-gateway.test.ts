@@ -263,6 +263,25 @@ for (const backend of BACKENDS) {
       assert.ok(Date.now() - started < 20_000, 'well before the operation would have ended');
       // The session serves the next call.
       assert.equal(text(await client.callTool({ name: 'everything.echo', arguments: { message: 'after' } })), 'Echo: after');
+
+      // The same for a call the SDK's transport carries (a batch of one).
+      const sessionId = (client.transport as { sessionId?: string }).sessionId!;
+      const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' };
+      const stream = new AbortController();
+      const batch = session.fetch('/mcp', {
+        method: 'POST',
+        headers,
+        body: JSON.stringify([{ jsonrpc: '2.0', id: 'slow-1', method: 'tools/call', params: { name: 'everything.trigger-long-running-operation', arguments: { duration: 30, steps: 30 } } }]),
+        signal: stream.signal,
+      });
+      const before = (await events('tool.result')).length;
+      await eventually(async () => ((await events('tool.call')).filter((e) => e.chain.tool === 'everything.trigger-long-running-operation').length === 2 ? true : undefined), 'the batched call is under way');
+      const cancel = await session.fetch('/mcp', { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'slow-1', reason: 'no longer needed' } }) });
+      assert.equal(cancel.status, 202);
+      const second = await eventually(async () => (await events('tool.result')).slice(before).find((e) => e.chain.tool === 'everything.trigger-long-running-operation'), 'the outcome of the batched call is recorded');
+      assert.equal(second.error, 'CALL_CANCELLED');
+      stream.abort();
+      await batch.then((r) => r.body?.cancel()).catch(() => undefined);
     });
 
     it('frees the MCP sessions of a task that ended: at once here, by the sweep when another replica ended it', async () => {
