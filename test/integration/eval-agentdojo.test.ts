@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { evalAgentdojo, type EvalReport } from '../../src/eval/agentdojo/run-eval.js';
+import { evalAgentdojo, type EvalReport, type OutcomeRow } from '../../src/eval/agentdojo/run-eval.js';
 import type { TraceRun, TraceStep } from '../../src/eval/agentdojo/trace.js';
 import { BIN } from '../support/serve.js';
 
@@ -132,9 +132,18 @@ describe('warden eval agentdojo, end to end through a real Warden', () => {
   });
 
   it('runs from the CLI with the same counts', async () => {
-    const { stdout } = await run(process.execPath, [BIN, 'eval', 'agentdojo', '--traces', files.traces, '--config', files.config, '--policies', files.policies, '--suite', 'bank', '--no-progress', '--json']);
+    const outcomes = join(dir, 'outcomes.jsonl');
+    const { stdout } = await run(process.execPath, [BIN, 'eval', 'agentdojo', '--traces', files.traces, '--config', files.config, '--policies', files.policies, '--suite', 'bank', '--no-progress', '--json', '--outcomes', outcomes]);
     const fromCli = JSON.parse(stdout) as EvalReport;
     assert.deepEqual(fromCli.overall, report.overall);
     assert.deepEqual(fromCli.selection.suites, ['bank']);
+    // One line per replayed run, agreeing with the report, with each step's decision and nothing of its content.
+    const rows = (await readFile(outcomes, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as OutcomeRow);
+    assert.equal(rows.length, fromCli.selection.runs);
+    assert.equal(rows.filter((r) => r.benign && r.interrupted).length, fromCli.overall.benignInterrupted.count);
+    assert.equal(rows.filter((r) => r.firstAttack !== null && r.stopped).length, fromCli.overall.attacksStopped.count);
+    const held = rows.flatMap((r) => r.steps).find((st) => st.kind === 'held');
+    assert.deepEqual(held, { tool: 'send_money', kind: 'held', code: 'APPROVAL_PENDING', policies: ['external-after-outside-content'] });
+    assert.doesNotMatch(await readFile(outcomes, 'utf8'), /"args"|"result"/);
   });
 });

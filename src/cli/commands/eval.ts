@@ -1,3 +1,4 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { printReport } from '../../eval/agentdojo/print-report.js';
@@ -20,6 +21,7 @@ interface AgentdojoOptions {
   suite?: string[];
   limit?: number;
   sample?: number;
+  outcomes?: string;
   progress: boolean;
 }
 
@@ -34,9 +36,12 @@ export function evalCommands(program: Command, g: CliGlobals): void {
     .option('--suite <name>', 'only this suite (repeat, or comma-separated)', collect)
     .option('--sample <n>', 'a deterministic subset of n runs', positiveInt)
     .option('--limit <n>', 'at most n runs (after --suite and --sample)', positiveInt)
+    .option('--outcomes <file>', 'also write one JSON line per replayed run: its score and each step\'s decision')
     .option('--no-progress', 'no progress on stderr')
     .action(async (o: AgentdojoOptions) => {
       let progress: ReplayProgress | undefined;
+      // Opened before the replay: a path that cannot be written fails at once, not after minutes.
+      const out = o.outcomes ? openSync(resolve(o.outcomes), 'w') : undefined;
       const report = await evalAgentdojo({
         traces: resolve(o.traces),
         config: resolve(o.config),
@@ -46,6 +51,9 @@ export function evalCommands(program: Command, g: CliGlobals): void {
           if (o.progress) progress = new ReplayProgress(runs);
         },
         onRun: () => progress?.tick(),
+        ...(out !== undefined ? { onOutcome: (row) => writeSync(out, `${JSON.stringify(row)}\n`) } : {}),
+      }).finally(() => {
+        if (out !== undefined) closeSync(out);
       });
       progress?.finish();
       if (g.json()) printJson(report);

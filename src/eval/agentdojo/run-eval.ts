@@ -22,7 +22,26 @@ export interface EvalOptions {
   readonly onStart?: (runs: number) => void;
   /** After each replayed run. */
   readonly onRun?: () => void;
+  /**
+   * After each replayed run: its score and what Warden did with each step, for a per-run record
+   * (`--outcomes FILE`) to compare configs run by run.
+   */
+  readonly onOutcome?: (row: OutcomeRow) => void;
   readonly logger?: Logger;
+}
+
+/** One line of `--outcomes`: a run's score and every step's decision (never its arguments or result). */
+export interface OutcomeRow {
+  readonly id: string;
+  readonly suite: string;
+  readonly userTask: string;
+  readonly injectionTask: string | null;
+  readonly attack: string | null;
+  readonly benign: boolean;
+  readonly firstAttack: number | null;
+  readonly stopped: boolean;
+  readonly interrupted: boolean;
+  readonly steps: readonly { readonly tool: string; readonly kind: StepKind; readonly code?: string; readonly policies?: readonly string[] }[];
 }
 
 /** A group's tally, for the per-suite, per-attack and per-model tables. */
@@ -87,7 +106,9 @@ export async function evalAgentdojo(opts: EvalOptions): Promise<EvalReport> {
   try {
     opts.onStart?.(runs.length);
     for (const run of runs) {
-      outcomes.set(run.id, await replayer.replay(forReplay(run)));
+      const outcome = await replayer.replay(forReplay(run));
+      outcomes.set(run.id, outcome);
+      if (opts.onOutcome) opts.onOutcome(outcomeRow(run, outcome));
       opts.onRun?.();
     }
   } finally {
@@ -95,6 +116,27 @@ export async function evalAgentdojo(opts: EvalOptions): Promise<EvalReport> {
   }
   const seconds = (performance.now() - started) / 1000;
   return report(opts, file, selection, runs, outcomes, seconds, labelsOf);
+}
+
+function outcomeRow(run: TraceRun, outcome: RunOutcome): OutcomeRow {
+  const score = scoreRun(run, outcome);
+  return {
+    id: run.id,
+    suite: run.suite,
+    userTask: run.user_task,
+    injectionTask: run.injection_task,
+    attack: run.attack,
+    benign: score.benign,
+    firstAttack: score.firstAttack,
+    stopped: score.stopped,
+    interrupted: score.interruptions > 0,
+    steps: outcome.steps.map((o, i) => ({
+      tool: run.steps[i]!.tool,
+      kind: o.kind,
+      ...(o.code ? { code: o.code } : {}),
+      ...(o.policies ? { policies: o.policies } : {}),
+    })),
+  };
 }
 
 /** The labels each replayed tool had in the Warden that decided (the config as overlaid). */
