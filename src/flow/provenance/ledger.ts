@@ -87,6 +87,8 @@ export class ProvenanceLedger {
   private readonly untrusted = new Set<string>();
   private readonly trustedWords = new Set<string>();
   private readonly untrustedWords = new Set<string>();
+  /** The words of the person's own request (never persisted: the purpose is read again at load). */
+  private readonly purposeWords = new Set<string>();
   private overflow = false;
 
   constructor(options: ProvenanceLedgerOptions = {}) {
@@ -161,9 +163,21 @@ export class ProvenanceLedger {
     if (trust === 'untrusted' && (values.truncated || words.truncated)) this.overflow = true;
   }
 
+  /**
+   * Takes back the trust this ledger holds for the values and words of `content`, leaving them
+   * as untrusted as they were: a trusted tool's answer that repeats what the call carried from
+   * untrusted content (an error quoting its argument, a record of what was just written) does not
+   * vouch for it. Meant for a ledger holding one result, before it is merged.
+   */
+  withhold(content: unknown): void {
+    for (const v of collectValues(content).values) for (const k of matchKeys(v)) this.trusted.delete(this.digest('v', k));
+    for (const w of collectWords(content).words) this.trustedWords.delete(this.digest('w', foldWord(w)));
+  }
+
   /** Remembers the task's purpose, the person's own request: trusted by definition. */
   observePurpose(text: string): void {
     this.observeContent(text, 'trusted');
+    for (const w of collectWords(text).words) this.purposeWords.add(this.digest('w', w));
   }
 
   /** Which of a call's arguments carry something seen only in untrusted content. */
@@ -176,13 +190,22 @@ export class ProvenanceLedger {
       found.set(path, kinds);
     };
     let budget = MAX_VALUES_PER_EXTRACTION;
+    const untrustedEmails = new Map<string, string[]>();
+    const ownerNames: { path: string; words: string[] }[] = [];
     walkLeaves(args, (leaf, key, path) => {
       valuesOfLeaf(leaf, key, (kind, value) => {
-        if (this.untrustedOnly({ kind, value })) flag(path, kind);
+        if (this.untrustedOnly({ kind, value })) {
+          flag(path, kind);
+          if (kind === 'email') untrustedEmails.set(path, [...(untrustedEmails.get(path) ?? []), value]);
+        }
         return --budget > 0;
       });
       if (typeof leaf === 'string') {
         const party = key !== undefined && isPartyKey(key);
+        if (party) {
+          const name = argumentWords(leaf, MAX_PARTY_WORDS);
+          if (name && name.length > 0 && name.every((w) => this.purposeWords.has(this.digest('w', w)))) ownerNames.push({ path, words: name });
+        }
         const words = argumentWords(leaf, party ? MAX_PARTY_WORDS : 1);
         if (words?.some((w) => this.wordUntrustedOnly(w))) {
           if (party) flag(path, 'word');
@@ -191,6 +214,17 @@ export class ProvenanceLedger {
       }
       return budget > 0;
     });
+    // An address the call gives to an owner it names by a name the person wrote, and which is
+    // made of that name (`user: Dora`, `email: dora@…`), is the person's: they asked for that
+    // owner's address. Any other part in it (`dora.x@…`, `dora9246@…`) and it stays outside text.
+    for (const [path, emails] of untrustedEmails) {
+      const owned = emails.every((e) => ownerNames.some((o) => o.path !== path && madeOfName(e, o.words)));
+      const kinds = found.get(path);
+      if (owned && kinds) {
+        kinds.delete('email');
+        if (kinds.size === 0) found.delete(path);
+      }
+    }
     const details = [...found].map(([path, kinds]) => ({ path, kinds: [...kinds] }));
     return {
       fromUntrusted: details.map((d) => d.path),
@@ -246,6 +280,13 @@ export class ProvenanceLedger {
     // The domain byte keeps a value and a word with the same text apart.
     return createHmac('sha256', this.key).update(`${domain}\u0000${text}`).digest().subarray(0, 16).toString('base64url');
   }
+}
+
+/** Whether an address's local part is one or more words of `name` (folded), joined by `.`, `_` or `-`. */
+function madeOfName(email: string, name: readonly string[]): boolean {
+  const local = email.slice(0, email.lastIndexOf('@'));
+  const parts = local.split(/[._-]/);
+  return parts.length > 0 && parts.every((p) => /^\p{L}+$/u.test(p) && name.includes(foldWord(p)));
 }
 
 function add(d: string, trust: Trust, trusted: Set<string>, untrusted: Set<string>, max: number, overflowed: () => void): void {

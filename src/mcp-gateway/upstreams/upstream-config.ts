@@ -92,6 +92,7 @@ export const ToolOverrideSchema = z
         untrustedFields: FlowLabelsSchema.shape.untrustedFields,
         untrustedProse: FlowLabelsSchema.shape.untrustedProse,
         trustedFields: FlowLabelsSchema.shape.trustedFields,
+        anchorFields: FlowLabelsSchema.shape.anchorFields,
       })
       .strict()
       .optional(),
