@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { WardenError } from '../../errors/warden-error.js';
 import type { Clock } from '../../util/clock.js';
 import { parseCompactJws, parseJsonObject } from '../jws/compact.js';
-import { isAcceptedAlg, verifyJwsSignature } from '../jws/verify-signature.js';
+import { isAcceptedAlg, verifyJwsSignatureAsync } from '../jws/verify-signature.js';
 import type { PublicKeyCache, ValidPublicKey } from '../keys/public-jwk.js';
 import type { ReplayCache } from './replay-cache.js';
 
@@ -54,7 +54,7 @@ export class DpopVerifier {
     const key = await this.keys.get(header.jwk);
     if (typeof key === 'string') throw new WardenError('DPOP_INVALID', { reason: `jwk: ${key}` });
     if (key.alg !== header.alg) throw new WardenError('DPOP_INVALID', { reason: 'alg does not fit the key' });
-    if (!verifyJwsSignature(key.alg, key.key, jws.signingInput, jws.signature)) {
+    if (!(await verifyJwsSignatureAsync(key.alg, key.key, jws.signingInput, jws.signature))) {
       throw new WardenError('DPOP_INVALID', { reason: 'signature' });
     }
     const claims = parseJsonObject(jws.payload);

@@ -9,7 +9,8 @@ export function isAcceptedAlg(alg: unknown): alg is AcceptedAlg {
 }
 
 /**
- * Verifies a JWS signature with node:crypto (synchronous: this sits on every request).
+ * Verifies a JWS signature with node:crypto, synchronously: for checks whose result is cached
+ * (an access token once per token, a client assertion at the token endpoint).
  * The key's type must match the algorithm (RFC 8725 §3.1: never let the token choose the key
  * type); signatures must have the exact fixed length of their algorithm (RFC 7518 §3.4: ES256
  * is R‖S, 64 bytes; RFC 8037 §3.1: Ed25519 is 64 bytes).
@@ -27,4 +28,32 @@ export function verifyJwsSignature(alg: AcceptedAlg, key: KeyObject, signingInpu
   } catch {
     return false;
   }
+}
+
+/**
+ * {@link verifyJwsSignature} on libuv's thread pool: the check a request pays every time (its
+ * DPoP proof) leaves the event loop free for other requests while the curve arithmetic runs on
+ * another core. The same rules, the same answer; never rejects.
+ */
+export function verifyJwsSignatureAsync(alg: AcceptedAlg, key: KeyObject, signingInput: string, signature: Buffer): Promise<boolean> {
+  if (signature.length !== 64) return Promise.resolve(false);
+  let algorithm: string | null;
+  let input: KeyObject | { key: KeyObject; dsaEncoding: 'ieee-p1363' };
+  if (alg === 'EdDSA') {
+    if (key.asymmetricKeyType !== 'ed25519') return Promise.resolve(false);
+    algorithm = null;
+    input = key;
+  } else {
+    if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') return Promise.resolve(false);
+    algorithm = 'sha256';
+    input = { key, dsaEncoding: 'ieee-p1363' };
+  }
+  const data = Buffer.from(signingInput, 'ascii');
+  return new Promise((resolve) => {
+    try {
+      verify(algorithm, data, input, signature, (err, ok) => resolve(err === null && ok === true));
+    } catch {
+      resolve(false);
+    }
+  });
 }

@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { compactVerify, importJWK, type JWK } from 'jose';
 import { validatePublicJwk } from '../keys/public-jwk.js';
 import { parseCompactJws } from './compact.js';
-import { isAcceptedAlg, verifyJwsSignature } from './verify-signature.js';
+import { isAcceptedAlg, verifyJwsSignature, verifyJwsSignatureAsync } from './verify-signature.js';
 
 interface Case {
   tcId: number;
@@ -64,7 +64,11 @@ async function strictVerify(jws: string, groupKeyJwk: unknown): Promise<Outcome>
   const key = await validatePublicJwk(groupKeyJwk);
   if (typeof key === 'string') return { ok: false, stage: 'key' };
   if (key.alg !== alg) return { ok: false, stage: 'key_alg' };
-  if (!verifyJwsSignature(alg, key.key, parsed.signingInput, parsed.signature)) return { ok: false, stage: 'signature' };
+  const sync = verifyJwsSignature(alg, key.key, parsed.signingInput, parsed.signature);
+  // The per-request path checks on the thread pool; both must give the same answer on every vector.
+  const pooled = await verifyJwsSignatureAsync(alg, key.key, parsed.signingInput, parsed.signature);
+  if (sync !== pooled) throw new Error(`verifyJwsSignature (${sync}) and verifyJwsSignatureAsync (${pooled}) disagree`);
+  if (!sync) return { ok: false, stage: 'signature' };
   return { ok: true };
 }
 
