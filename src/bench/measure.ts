@@ -113,50 +113,115 @@ const MAX_ROUND = 20_000;
 
 /** Runs `load` for its duration after a warm-up; per-operation latency and CPU use included. */
 export async function measureBatched<T>(ctx: BenchContext, spec: RowSpec, load: BatchedLoad<T>): Promise<BatchedResult> {
-  ctx.progress.start(spec.label, load.durationMs);
-  ctx.progress.status(`warming up (${ctx.durations.warmupOps} ops)`);
-  await runPool(await load.prepare(ctx.durations.warmupOps), load.concurrency, load.run);
+  const [result] = await measureInterleaved(ctx, spec.label, [turn(spec, load)]);
+  return result;
+}
 
-  const samples = new Samples();
-  let timedMs = 0;
-  let cpuMicros = 0;
-  let prepOps = 0;
-  let prepMs = 0;
-  let round = Math.max(MIN_ROUND, Math.min(ctx.durations.warmupOps, MAX_ROUND));
-  while (timedMs < load.durationMs) {
-    ctx.progress.status(`preparing ${round.toLocaleString('en-US')} inputs`);
+/** A load to measure turn about with others ({@link measureInterleaved}), its input type erased. */
+export interface Turn {
+  readonly spec: RowSpec;
+  readonly load: BatchedLoad<unknown>;
+}
+
+export function turn<T>(spec: RowSpec, load: BatchedLoad<T>): Turn {
+  // Each load only ever gets back the inputs its own `prepare` made.
+  return { spec, load: load as unknown as BatchedLoad<unknown> };
+}
+
+/**
+ * Several loads measured turn about, a round (~1 s) of each in order until each has run for its
+ * duration, each after its own warm-up. This machine's speed comes and goes with its neighbours
+ * over tens of seconds; loads measured one after the other would each see a different machine,
+ * and the ratio between them would say more about the neighbours than about Warden. Turn about,
+ * each load sees every phase of the run.
+ */
+export async function measureInterleaved<const L extends readonly Turn[]>(ctx: BenchContext, label: string, loads: L): Promise<{ -readonly [K in keyof L]: BatchedResult }> {
+  const total = loads.reduce((n, l) => n + l.load.durationMs, 0);
+  ctx.progress.start(label, total);
+  const runs = loads.map((l) => new BatchedRun(ctx, l.spec, l.load));
+  for (const r of runs) await r.warmUp();
+  const progress = () => {
+    let ops = 0;
+    let ms = 0;
+    for (const r of runs) {
+      ops += r.ops;
+      ms += r.timedMs;
+    }
+    ctx.progress.update(ops, ms);
+  };
+  while (runs.some((r) => !r.done)) {
+    for (const r of runs) if (!r.done) await r.round(progress);
+  }
+  const results = runs.map((r) => r.result());
+  ctx.progress.finish(results.map((r) => `${formatRate(r.row.rate)}, p50 ${r.row.latencyMs!.p50.toFixed(2)} ms, p99 ${r.row.latencyMs!.p99.toFixed(2)} ms`).join(' · '));
+  return results as { -readonly [K in keyof L]: BatchedResult };
+}
+
+/** One load's rounds, latency samples and CPU time; see {@link measureInterleaved}. */
+class BatchedRun<T> {
+  private readonly samples = new Samples();
+  timedMs = 0;
+  private cpuMicros = 0;
+  private prepOps = 0;
+  private prepMs = 0;
+  private size: number;
+
+  constructor(
+    private readonly ctx: BenchContext,
+    private readonly spec: RowSpec,
+    private readonly load: BatchedLoad<T>,
+  ) {
+    this.size = Math.max(MIN_ROUND, Math.min(ctx.durations.warmupOps, MAX_ROUND));
+  }
+
+  get done(): boolean {
+    return this.timedMs >= this.load.durationMs;
+  }
+
+  get ops(): number {
+    return this.samples.count;
+  }
+
+  async warmUp(): Promise<void> {
+    this.ctx.progress.status(`warming up: ${this.spec.label} (${this.ctx.durations.warmupOps} ops)`);
+    await runPool(await this.load.prepare(this.ctx.durations.warmupOps), this.load.concurrency, this.load.run);
+  }
+
+  async round(progress: () => void): Promise<void> {
+    this.ctx.progress.status(`preparing ${this.size.toLocaleString('en-US')} inputs: ${this.spec.label}`);
     const p0 = performance.now();
-    const items = await load.prepare(round);
-    prepMs += performance.now() - p0;
-    prepOps += items.length;
+    const items = await this.load.prepare(this.size);
+    this.prepMs += performance.now() - p0;
+    this.prepOps += items.length;
 
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    const before = timedMs;
-    await runPool(items, load.concurrency, async (item) => {
+    let n = 0;
+    await runPool(items, this.load.concurrency, async (item) => {
       const s = performance.now();
-      await load.run(item);
-      const e = performance.now();
-      samples.push(e - s);
-      ctx.progress.update(samples.count, before + (e - t0));
+      await this.load.run(item);
+      this.samples.push(performance.now() - s);
+      if (++n % 64 === 0) progress();
     });
     const dt = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
-    cpuMicros += cpu.user + cpu.system;
-    timedMs += dt;
+    this.cpuMicros += cpu.user + cpu.system;
+    this.timedMs += dt;
+    progress();
 
     const perMs = items.length / dt;
-    const left = Math.min(ROUND_MS, load.durationMs - timedMs);
-    round = Math.max(MIN_ROUND, Math.min(MAX_ROUND, Math.ceil(perMs * left)));
+    const left = Math.min(ROUND_MS, this.load.durationMs - this.timedMs);
+    this.size = Math.max(MIN_ROUND, Math.min(MAX_ROUND, Math.ceil(perMs * left)));
   }
-  const t = throughput(samples.count, timedMs);
-  const latencyMs: LatencySummary = samples.summarize();
-  const cpuCores = cpuMicros / 1000 / timedMs;
-  ctx.progress.finish(`${formatRate(t.rate)}, p50 ${latencyMs.p50.toFixed(2)} ms, p99 ${latencyMs.p99.toFixed(2)} ms`);
-  return {
-    row: { ...spec, unit: spec.unit ?? 'op/s', ...t, latencyMs, cpuCores },
-    prepared: throughput(prepOps, prepMs),
-  };
+
+  result(): BatchedResult {
+    const t = throughput(this.samples.count, this.timedMs);
+    const latencyMs: LatencySummary = this.samples.summarize();
+    return {
+      row: { ...this.spec, unit: this.spec.unit ?? 'op/s', ...t, latencyMs, cpuCores: this.cpuMicros / 1000 / this.timedMs },
+      prepared: throughput(this.prepOps, this.prepMs),
+    };
+  }
 }
 
 /** Runs `fn` over `items` with at most `concurrency` in flight; stops at the first failure. */

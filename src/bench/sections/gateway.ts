@@ -9,7 +9,7 @@ import { WardenAgent } from '../../sdk/agent.js';
 import { createDpopProof, generateAgentKey } from '../../sdk/keys.js';
 import { registerAgent, startBenchWarden } from '../fixture.js';
 import { HttpClient, expectStatus } from '../http-client.js';
-import { measureBatched, type RowSpec } from '../measure.js';
+import { measureInterleaved, turn, type RowSpec } from '../measure.js';
 import type { BenchContext, Row, Section } from '../section.js';
 
 const UPSTREAM = fileURLToPath(new URL('../upstream-server.js', import.meta.url));
@@ -110,74 +110,54 @@ async function run(ctx: BenchContext): Promise<Row[]> {
     };
     const none = async (n: number) => new Array<null>(n).fill(null);
     const load = <T>(spec: RowSpec, prepare: (n: number) => Promise<T[]>, run: (item: T) => Promise<void>, concurrency = ctx.concurrency) =>
-      measureBatched(ctx, spec, { prepare, run, concurrency, durationMs: concurrency === 1 ? ctx.durations.httpMs / 2 : ctx.durations.httpMs });
+      turn(spec, { prepare, run, concurrency, durationMs: concurrency === 1 ? ctx.durations.httpMs / 2 : ctx.durations.httpMs });
     const mcpOk = (what: string) => (a: { status: number; body: string }) => {
       expectStatus(a, 200, what);
       if (!a.body.includes('"hello"')) throw new Error(`${what}: no echo in the answer`);
     };
+    const mcpViaWarden = async (dpop: string) =>
+      mcpOk('Warden tools/call')(await http.send('POST', '/mcp', { ...MCP_HEADERS, authorization, dpop, 'mcp-session-id': sessionId }, call('bench.echo')));
+    const mcpStraight = async () => mcpOk('direct tools/call')(await direct.send('POST', '/mcp', MCP_HEADERS, call('echo')));
+    const getViaWarden = async (dpop: string) => expectStatus(await http.send('GET', '/proxy/origin/data', { authorization, dpop }), 200, 'GET through Warden');
+    const getStraight = async () => expectStatus(await direct.send('GET', '/data', {}), 200, 'GET origin');
 
-    const mcpDirect = await load(
-      { id: 'mcp.direct', label: `tools/call straight to the upstream, ${ctx.concurrency} in flight`, kind: 'baseline', unit: 'calls/s' },
-      none,
-      async () => mcpOk('direct tools/call')(await direct.send('POST', '/mcp', MCP_HEADERS, call('echo'))),
-    );
-    const mcpBare = await load(
-      { id: 'mcp.bare-proxy', label: 'tools/call through a bare undici reverse proxy', kind: 'baseline', unit: 'calls/s' },
-      none,
-      async () => mcpOk('bare proxy tools/call')(await viaBare.send('POST', '/mcp', MCP_HEADERS, call('echo'))),
-    );
-    const mcpWarden = await load(
-      {
-        id: 'mcp.warden',
-        label: 'tools/call through Warden (DPoP, policy, audit, scanning)',
-        kind: 'measured',
-        unit: 'calls/s',
-        vs: ['mcp.direct', 'mcp.bare-proxy'],
-      },
-      proofs('POST', mcpUrl),
-      async (dpop) => mcpOk('Warden tools/call')(await http.send('POST', '/mcp', { ...MCP_HEADERS, authorization, dpop, 'mcp-session-id': sessionId }, call('bench.echo'))),
-    );
-
-    const httpDirect = await load(
-      { id: 'http.direct', label: `GET straight to the origin, ${ctx.concurrency} in flight`, kind: 'baseline', unit: 'req/s' },
-      none,
-      async () => expectStatus(await direct.send('GET', '/data', {}), 200, 'GET origin'),
-    );
-    const httpBare = await load(
-      { id: 'http.bare-proxy', label: 'GET through a bare undici reverse proxy', kind: 'baseline', unit: 'req/s' },
-      none,
-      async () => expectStatus(await viaBare.send('GET', '/data', {}), 200, 'GET bare proxy'),
-    );
-    const httpWarden = await load(
-      { id: 'http.warden', label: 'GET through Warden /proxy (DPoP, policy, audit, scanning)', kind: 'measured', unit: 'req/s', vs: ['http.direct', 'http.bare-proxy'] },
-      proofs('GET', proxyUrl),
-      async (dpop) => expectStatus(await http.send('GET', '/proxy/origin/data', { authorization, dpop }), 200, 'GET through Warden'),
-    );
+    // Each comparison is measured turn about (a round of each in order), so that the machine's
+    // changing speed weighs on the baselines and on Warden alike.
+    const [mcpDirect, mcpBare, mcpWarden] = await measureInterleaved(ctx, `tools/call, ${ctx.concurrency} in flight: direct, bare proxy, Warden`, [
+      load({ id: 'mcp.direct', label: `tools/call straight to the upstream, ${ctx.concurrency} in flight`, kind: 'baseline', unit: 'calls/s' }, none, mcpStraight),
+      load(
+        { id: 'mcp.bare-proxy', label: 'tools/call through a bare undici reverse proxy', kind: 'baseline', unit: 'calls/s' },
+        none,
+        async () => mcpOk('bare proxy tools/call')(await viaBare.send('POST', '/mcp', MCP_HEADERS, call('echo'))),
+      ),
+      load(
+        { id: 'mcp.warden', label: 'tools/call through Warden (DPoP, policy, audit, scanning)', kind: 'measured', unit: 'calls/s', vs: ['mcp.direct', 'mcp.bare-proxy'] },
+        proofs('POST', mcpUrl),
+        mcpViaWarden,
+      ),
+    ]);
+    const [httpDirect, httpBare, httpWarden] = await measureInterleaved(ctx, `GET, ${ctx.concurrency} in flight: direct, bare proxy, Warden`, [
+      load({ id: 'http.direct', label: `GET straight to the origin, ${ctx.concurrency} in flight`, kind: 'baseline', unit: 'req/s' }, none, getStraight),
+      load(
+        { id: 'http.bare-proxy', label: 'GET through a bare undici reverse proxy', kind: 'baseline', unit: 'req/s' },
+        none,
+        async () => expectStatus(await viaBare.send('GET', '/data', {}), 200, 'GET bare proxy'),
+      ),
+      load(
+        { id: 'http.warden', label: 'GET through Warden /proxy (DPoP, policy, audit, scanning)', kind: 'measured', unit: 'req/s', vs: ['http.direct', 'http.bare-proxy'] },
+        proofs('GET', proxyUrl),
+        getViaWarden,
+      ),
+    ]);
     // Latency without queueing: one call in flight, Warden against direct.
-    const mcpDirect1 = await load(
-      { id: 'mcp.direct.1', label: 'tools/call straight to the upstream, 1 in flight', kind: 'baseline', unit: 'calls/s' },
-      none,
-      async () => mcpOk('direct tools/call')(await direct.send('POST', '/mcp', MCP_HEADERS, call('echo'))),
-      1,
-    );
-    const mcpWarden1 = await load(
-      { id: 'mcp.warden.1', label: 'tools/call through Warden, 1 in flight', kind: 'measured', unit: 'calls/s', vs: ['mcp.direct.1'] },
-      proofs('POST', mcpUrl),
-      async (dpop) => mcpOk('Warden tools/call')(await http.send('POST', '/mcp', { ...MCP_HEADERS, authorization, dpop, 'mcp-session-id': sessionId }, call('bench.echo'))),
-      1,
-    );
-    const httpDirect1 = await load(
-      { id: 'http.direct.1', label: 'GET straight to the origin, 1 in flight', kind: 'baseline', unit: 'req/s' },
-      none,
-      async () => expectStatus(await direct.send('GET', '/data', {}), 200, 'GET origin'),
-      1,
-    );
-    const httpWarden1 = await load(
-      { id: 'http.warden.1', label: 'GET through Warden /proxy, 1 in flight', kind: 'measured', unit: 'req/s', vs: ['http.direct.1'] },
-      proofs('GET', proxyUrl),
-      async (dpop) => expectStatus(await http.send('GET', '/proxy/origin/data', { authorization, dpop }), 200, 'GET through Warden'),
-      1,
-    );
+    const [mcpDirect1, mcpWarden1] = await measureInterleaved(ctx, 'tools/call, 1 in flight: direct, Warden', [
+      load({ id: 'mcp.direct.1', label: 'tools/call straight to the upstream, 1 in flight', kind: 'baseline', unit: 'calls/s' }, none, mcpStraight, 1),
+      load({ id: 'mcp.warden.1', label: 'tools/call through Warden, 1 in flight', kind: 'measured', unit: 'calls/s', vs: ['mcp.direct.1'] }, proofs('POST', mcpUrl), mcpViaWarden, 1),
+    ]);
+    const [httpDirect1, httpWarden1] = await measureInterleaved(ctx, 'GET, 1 in flight: direct, Warden', [
+      load({ id: 'http.direct.1', label: 'GET straight to the origin, 1 in flight', kind: 'baseline', unit: 'req/s' }, none, getStraight, 1),
+      load({ id: 'http.warden.1', label: 'GET through Warden /proxy, 1 in flight', kind: 'measured', unit: 'req/s', vs: ['http.direct.1'] }, proofs('GET', proxyUrl), getViaWarden, 1),
+    ]);
     await client.close();
     const addedAlone = (m: Row, d: Row): string =>
       `adds p50 ${(m.latencyMs!.p50 - d.latencyMs!.p50).toFixed(2)} ms, p99 ${(m.latencyMs!.p99 - d.latencyMs!.p99).toFixed(2)} ms per call with nothing else in flight`;
