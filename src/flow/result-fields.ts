@@ -139,7 +139,8 @@ function isProse(...texts: readonly string[]): boolean {
   return false;
 }
 
-function embeddedJson(s: string): unknown {
+/** A JSON object or array held in a string (an MCP text block), parsed; undefined when it is not one. */
+export function embeddedJson(s: string): unknown {
   if (s.length < 2 || s.length > MAX_EMBEDDED_JSON) return undefined;
   const t = s.trim();
   if (!((t.startsWith('{') && t.endsWith('}')) || (t.startsWith('[') && t.endsWith(']')))) return undefined;

@@ -12,10 +12,10 @@
  * that says `sender: Bob`) is the value's text, not a field.
  */
 
+import { embeddedJson } from './result-fields.js';
+
 /** Deeper nesting than this is not looked into: real tool results are far shallower. */
 const MAX_DEPTH = 64;
-// Parsing JSON held in a string costs memory proportional to it; larger ones stay text.
-const MAX_EMBEDDED_JSON = 4 * 1024 * 1024;
 /** A `name: value` line of YAML-like text, optionally the head of a list item. */
 const FIELD_LINE = /^(\s*)(?:-\s+)?([A-Za-z_][\w.-]{0,63})\s*:\s?(.*)$/;
 /** The head of a list item of YAML-like text. */
@@ -148,15 +148,4 @@ function itemAnchors(lines: readonly string[], start: number, end: number, rule:
 function unquote(v: string): string {
   if (v.length >= 2 && ((v.startsWith("'") && v.endsWith("'")) || (v.startsWith('"') && v.endsWith('"')))) return v.slice(1, -1);
   return v;
-}
-
-function embeddedJson(s: string): unknown {
-  if (s.length < 2 || s.length > MAX_EMBEDDED_JSON) return undefined;
-  const t = s.trim();
-  if (!((t.startsWith('{') && t.endsWith('}')) || (t.startsWith('[') && t.endsWith(']')))) return undefined;
-  try {
-    return JSON.parse(t);
-  } catch {
-    return undefined;
-  }
 }
