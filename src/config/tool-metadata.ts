@@ -30,7 +30,7 @@ export const ArgNameSchema = z.string().min(1).max(128);
  *   result stays outside content.
  * - `anchorFields`: fields of an untrusted tool's records that the system records and that say who
  *   wrote a record or where it was posted (`sender`, `channel`). When the person's request names
- *   the value of one ("the article Bob posted", "the links posted to general"), the record is what
+ *   the value of one ("the notes Ana posted", "the links posted to releases"), the record is what
  *   the person sent the agent to read: all of its values count as trusted. They are trusted
  *   fields too. Give them only where naming the author or the place is vouching for the record.
  */

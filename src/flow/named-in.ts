@@ -1,11 +1,11 @@
 import { extractValues } from './provenance/extract.js';
 import { argumentWords, extractWords } from './provenance/words.js';
 
-// A value of up to this many words can be a name the person wrote (`Bob`, `Otto Example`).
+// A value of up to this many words can be a name the person wrote (`Ana`, `Otto Example`).
 const MAX_NAME_WORDS = 4;
 
 /**
- * Whether the person's request names a value: every word of a short value (`Bob`, `general`,
+ * Whether the person's request names a value: every word of a short value (`Ana`, `releases`,
  * `Otto Example`) is a word of the request, or the value carries an address, URL, account or
  * other tracked value the request holds. Words are compared case-folded, as provenance does;
  * words too short to index (`to`, `Al`) never name anything. Built once per request, lazily.

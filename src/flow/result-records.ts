@@ -1,15 +1,15 @@
 /**
  * Records the person pointed at. An untrusted tool's result is often a list of records (messages,
  * comments, tickets), each with fields the system itself records: who wrote it, where it was
- * posted. When the person's request names the value of such a field ("summarize the article
- * Bob posted", "the websites posted to #general"), that record is what the person sent the
+ * posted. When the person's request names the value of such a field ("summarize the notes
+ * Ana posted", "the links posted to #releases"), that record is what the person sent the
  * agent to read, and what it says counts as the person's, not as outside text an injection
  * slipped in: the person vouched for it by naming its author or its place.
  *
  * {@link splitAnchoredRecords} takes those records out of a result; the flow tracker reads them
  * as trusted and the rest as before. Only fields the label names (`anchorFields`) anchor a
  * record, and only the record's own fields: a field written inside another value (a body
- * that says `sender: Bob`) is the value's text, not a field.
+ * that says `sender: Ana`) is the value's text, not a field.
  */
 
 import { embeddedJson } from './result-fields.js';
@@ -86,7 +86,7 @@ const indentOf = (line: string): number => line.length - line.trimStart().length
 /**
  * The items of a YAML-like list that the rule anchors: an item is a `- ` line and the lines
  * after it that are blank or indented deeper; its own fields are the `name: value` lines at the
- * column of its first field (the head's, `- sender: Bob`, or the first line under a bare `-`).
+ * column of its first field (the head's, `- sender: Ana`, or the first line under a bare `-`).
  * Lines deeper than that continue a value. Items inside an item are part of it. Linear in the
  * text: each line is read once as part of one item or skipped past.
  */
