@@ -47,3 +47,21 @@ export const FlowLabelsSchema = z
   })
   .strict();
 export type FlowLabels = z.infer<typeof FlowLabelsSchema>;
+
+/**
+ * The per-field labels that cannot apply to a tool of this `source`, each with why: a label that
+ * does nothing is a misunderstanding of what it does, and one about trust, so it is refused
+ * rather than ignored. `untrustedFields` and `untrustedProse` carve outside text out of a trusted
+ * result; `trustedFields` and `anchorFields` carve vouched-for values out of an untrusted one.
+ */
+export function labelMisfits(labels: Pick<FlowLabels, 'source' | 'untrustedFields' | 'untrustedProse' | 'trustedFields' | 'anchorFields'>): { label: string; message: string }[] {
+  const out: { label: string; message: string }[] = [];
+  if (labels.source === 'untrusted') {
+    if (labels.untrustedFields?.length) out.push({ label: 'untrustedFields', message: 'applies to a trusted source only: all of an untrusted result is outside content already' });
+    if (labels.untrustedProse) out.push({ label: 'untrustedProse', message: 'applies to a trusted source only: all of an untrusted result is outside content already' });
+  } else {
+    if (labels.trustedFields?.length) out.push({ label: 'trustedFields', message: 'applies to an untrusted source only: all of a trusted result is trusted already' });
+    if (labels.anchorFields?.length) out.push({ label: 'anchorFields', message: 'applies to an untrusted source only: all of a trusted result is trusted already' });
+  }
+  return out;
+}

@@ -83,3 +83,12 @@ describe('findHttpUpstream', () => {
     assert.throws(() => findHttpUpstream(list, '<script>'), (err: WardenError) => err.code === 'EGRESS_UPSTREAM_UNKNOWN' && err.details === undefined);
   });
 });
+
+describe('HttpUpstreamSchema flow labels', () => {
+  it('refuses a field label that cannot apply to the upstream’s source', () => {
+    assert.ok(HttpUpstreamSchema.safeParse({ ...minimal, labels: { source: 'untrusted', trustedFields: ['author'] } }).success);
+    const r = HttpUpstreamSchema.safeParse({ ...minimal, labels: { source: 'trusted', anchorFields: ['author'] } });
+    assert.equal(r.success, false);
+    assert.deepEqual(r.error?.issues.map((i) => i.path.join('.')), ['labels.anchorFields']);
+  });
+});

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { httpUrl, uniqueNames } from '../config/refinements.js';
-import { FlowLabelsSchema, RiskTierSchema } from '../config/tool-metadata.js';
+import { FlowLabelsSchema, RiskTierSchema, labelMisfits } from '../config/tool-metadata.js';
 import { WardenError } from '../errors/warden-error.js';
 import { parseCidr } from './address-policy.js';
 import { FORBIDDEN_CREDENTIAL_HEADERS, HEADER_NAME } from './headers.js';
@@ -85,6 +85,7 @@ export const HttpUpstreamSchema = z
   .superRefine((u, ctx) => {
     const targets = u.credentials.map((c) => ('header' in c ? `header:${c.header.toLowerCase()}` : `query:${c.query}`));
     if (new Set(targets).size !== targets.length) ctx.addIssue({ code: 'custom', path: ['credentials'], message: 'each header or query parameter once' });
+    for (const m of labelMisfits(u.labels)) ctx.addIssue({ code: 'custom', path: ['labels', m.label], message: m.message });
   });
 export type HttpUpstream = z.infer<typeof HttpUpstreamSchema>;
 

@@ -134,3 +134,32 @@ describe('docs/mcp-upstreams.md', () => {
     }
   });
 });
+
+describe('flow labels that cannot apply', () => {
+  const issues = (value: unknown) => {
+    const r = McpUpstreamsSchema.safeParse(value);
+    return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  };
+
+  it('refuses field labels of the other trust, on the labels each tool ends up with', () => {
+    assert.deepEqual(issues([{ ...http, tools: { feed: { labels: { source: 'untrusted', anchorFields: ['sender'], trustedFields: ['sender'] } } } }]), []);
+    assert.deepEqual(issues([{ ...http, tools: { ledger: { labels: { source: 'trusted', untrustedFields: ['subject'], untrustedProse: true } } } }]), []);
+    const wrong = issues([
+      {
+        ...http,
+        defaults: { labels: { source: 'untrusted', trustedFields: ['sender'] } },
+        tools: {
+          // Trusted by its override: the defaults' trustedFields cannot apply to it.
+          directory: { labels: { source: 'trusted' } },
+          page: { labels: { untrustedFields: ['title'] } },
+          list: { labels: { source: 'trusted', anchorFields: ['owner'] } },
+        },
+      },
+    ]);
+    assert.equal(wrong.length, 4, wrong.join('\n'));
+    assert.ok(wrong.some((w) => w.startsWith('0.tools.directory.labels.trustedFields: applies to an untrusted source only')));
+    assert.ok(wrong.some((w) => w.startsWith('0.tools.page.labels.untrustedFields: applies to a trusted source only')));
+    assert.ok(wrong.some((w) => w.startsWith('0.tools.list.labels.trustedFields')));
+    assert.ok(wrong.some((w) => w.startsWith('0.tools.list.labels.anchorFields')));
+  });
+});

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { uniqueNames } from '../../config/refinements.js';
-import { ArgNameSchema, FlowLabelsSchema, RiskTierSchema } from '../../config/tool-metadata.js';
+import { toolMetadata } from './tool-metadata.js';
+import { ArgNameSchema, FlowLabelsSchema, RiskTierSchema, labelMisfits } from '../../config/tool-metadata.js';
 import { ExecSettingsSchema, SandboxSchema, UpstreamSandboxSchema } from '../../sandbox/sandbox-config.js';
 
 /** Names an upstream: the `server` of `server.tool`, so it must stay a safe, short identifier. */
@@ -201,4 +202,15 @@ export type McpUpstreamInput = z.input<typeof McpUpstreamSchema>;
 export const McpUpstreamsSchema = z
   .array(McpUpstreamSchema)
   .max(200)
-  .superRefine(uniqueNames('upstream'));
+  .superRefine(uniqueNames('upstream'))
+  .superRefine((upstreams, ctx) => {
+    // Checked on the labels each tool ends up with: the defaults, overridden field by field.
+    for (const [i, u] of upstreams.entries()) {
+      for (const m of labelMisfits(u.defaults.labels)) ctx.addIssue({ code: 'custom', path: [i, 'defaults', 'labels', m.label], message: m.message });
+      for (const tool of Object.keys(u.tools)) {
+        for (const m of labelMisfits(toolMetadata(u, tool).labels)) {
+          ctx.addIssue({ code: 'custom', path: [i, 'tools', tool, 'labels', m.label], message: `${m.message} (with the upstream's defaults, this tool's source is ${toolMetadata(u, tool).labels.source})` });
+        }
+      }
+    }
+  });
