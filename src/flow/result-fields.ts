@@ -3,7 +3,7 @@ const MAX_DEPTH = 64;
 // Parsing JSON held in a string costs memory proportional to it; larger ones stay text.
 const MAX_EMBEDDED_JSON = 4 * 1024 * 1024;
 /** A `name: value` line of YAML-like text (`- subject: rent`, `  subject: rent`). */
-const FIELD_LINE = /^\s*(?:-\s+)?([A-Za-z_][\w.-]{0,63})\s*:\s?(.*)$/;
+export const FIELD_LINE = /^\s*(?:-\s+)?([A-Za-z_][\w.-]{0,63})\s*:\s?(.*)$/;
 /** A list item of YAML-like text: `- value`. */
 const ITEM_LINE = /^\s*-\s+(.*)$/;
 /**
@@ -69,7 +69,7 @@ export function splitFields(content: unknown, rule: FieldRule): { inside: unknow
   return { inside: visit(content, undefined, 0), outside };
 }
 
-const indentOf = (line: string): number => line.length - line.trimStart().length;
+export const indentOf = (line: string): number => line.length - line.trimStart().length;
 
 /**
  * YAML-like text, a unit at a time. A unit is a `name: value` line, a `- value` item or a plain

@@ -12,12 +12,10 @@
  * that says `sender: Ana`) is the value's text, not a field.
  */
 
-import { embeddedJson } from './result-fields.js';
+import { FIELD_LINE, embeddedJson, indentOf } from './result-fields.js';
 
 /** Deeper nesting than this is not looked into: real tool results are far shallower. */
 const MAX_DEPTH = 64;
-/** A `name: value` line of YAML-like text, optionally the head of a list item. */
-const FIELD_LINE = /^(\s*)(?:-\s+)?([A-Za-z_][\w.-]{0,63})\s*:\s?(.*)$/;
 /** The head of a list item of YAML-like text. */
 const ITEM_LINE = /^(\s*)-(?:\s|$)/;
 
@@ -81,8 +79,6 @@ function anchors(record: Record<string, unknown>, rule: AnchorRule): boolean {
   return false;
 }
 
-const indentOf = (line: string): number => line.length - line.trimStart().length;
-
 /**
  * The items of a YAML-like list that the rule anchors: an item is a `- ` line and the lines
  * after it that are blank or indented deeper; its own fields are the `name: value` lines at the
@@ -119,7 +115,8 @@ function itemAnchors(lines: readonly string[], start: number, end: number, rule:
   // The column of the item's fields: where the head's field name starts, or the first line under it.
   let fieldColumn = -1;
   const head = FIELD_LINE.exec(lines[start]!);
-  if (head) fieldColumn = lines[start]!.indexOf(head[2]!, head[1]!.length);
+  // Only blanks and `- ` come before the name, so its first occurrence is where it starts.
+  if (head) fieldColumn = lines[start]!.indexOf(head[1]!);
   else if (lines[start]!.trim() !== '-') return false; // `- a plain value`: not a record
   const seen = new Map<string, string>();
   let ambiguous = false;
@@ -128,7 +125,7 @@ function itemAnchors(lines: readonly string[], start: number, end: number, rule:
     if (seen.has(name)) ambiguous = true;
     seen.set(name, unquote(value.trim()));
   };
-  if (head) take(head[2]!, head[3]!);
+  if (head) take(head[1]!, head[2]!);
   for (let j = start + 1; j < end; j++) {
     const line = lines[j]!;
     if (line.trim() === '') continue;
@@ -138,7 +135,7 @@ function itemAnchors(lines: readonly string[], start: number, end: number, rule:
     if (line.trimStart().startsWith('-')) continue; // a list under one of its fields
     const field = FIELD_LINE.exec(line);
     if (!field) return false; // text where a field should be: not a record
-    take(field[2]!, field[3]!);
+    take(field[1]!, field[2]!);
   }
   if (ambiguous) return false;
   for (const value of seen.values()) if (value !== '' && rule.named(value)) return true;

@@ -16,15 +16,10 @@ export function isAcceptedAlg(alg: unknown): alg is AcceptedAlg {
  * is R‖S, 64 bytes; RFC 8037 §3.1: Ed25519 is 64 bytes).
  */
 export function verifyJwsSignature(alg: AcceptedAlg, key: KeyObject, signingInput: string, signature: Buffer): boolean {
-  if (signature.length !== 64) return false;
-  const data = Buffer.from(signingInput, 'ascii');
+  const check = checkOf(alg, key, signature);
+  if (!check) return false;
   try {
-    if (alg === 'EdDSA') {
-      if (key.asymmetricKeyType !== 'ed25519') return false;
-      return verify(null, data, key, signature);
-    }
-    if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') return false;
-    return verify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, signature);
+    return verify(check.algorithm, Buffer.from(signingInput, 'ascii'), check.key, signature);
   } catch {
     return false;
   }
@@ -36,24 +31,25 @@ export function verifyJwsSignature(alg: AcceptedAlg, key: KeyObject, signingInpu
  * another core. The same rules, the same answer; never rejects.
  */
 export function verifyJwsSignatureAsync(alg: AcceptedAlg, key: KeyObject, signingInput: string, signature: Buffer): Promise<boolean> {
-  if (signature.length !== 64) return Promise.resolve(false);
-  let algorithm: string | null;
-  let input: KeyObject | { key: KeyObject; dsaEncoding: 'ieee-p1363' };
-  if (alg === 'EdDSA') {
-    if (key.asymmetricKeyType !== 'ed25519') return Promise.resolve(false);
-    algorithm = null;
-    input = key;
-  } else {
-    if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') return Promise.resolve(false);
-    algorithm = 'sha256';
-    input = { key, dsaEncoding: 'ieee-p1363' };
-  }
+  const check = checkOf(alg, key, signature);
+  if (!check) return Promise.resolve(false);
   const data = Buffer.from(signingInput, 'ascii');
   return new Promise((resolve) => {
     try {
-      verify(algorithm, data, input, signature, (err, ok) => resolve(err === null && ok === true));
+      verify(check.algorithm, data, check.key, signature, (err, ok) => resolve(err === null && ok === true));
     } catch {
       resolve(false);
     }
   });
+}
+
+/**
+ * What `crypto.verify` is given for `alg`, or null when the key's type does not fit the algorithm
+ * or the signature is not the algorithm's fixed length: the rules both paths share.
+ */
+function checkOf(alg: AcceptedAlg, key: KeyObject, signature: Buffer): { algorithm: string | null; key: KeyObject | { key: KeyObject; dsaEncoding: 'ieee-p1363' } } | null {
+  if (signature.length !== 64) return null;
+  if (alg === 'EdDSA') return key.asymmetricKeyType === 'ed25519' ? { algorithm: null, key } : null;
+  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') return null;
+  return { algorithm: 'sha256', key: { key, dsaEncoding: 'ieee-p1363' } };
 }

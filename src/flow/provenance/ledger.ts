@@ -196,17 +196,19 @@ export class ProvenanceLedger {
       valuesOfLeaf(leaf, key, (kind, value) => {
         if (this.untrustedOnly({ kind, value })) {
           flag(path, kind);
-          if (kind === 'email') untrustedEmails.set(path, [...(untrustedEmails.get(path) ?? []), value]);
+          if (kind === 'email') {
+            const emails = untrustedEmails.get(path);
+            if (emails) emails.push(value);
+            else untrustedEmails.set(path, [value]);
+          }
         }
         return --budget > 0;
       });
       if (typeof leaf === 'string') {
         const party = key !== undefined && isPartyKey(key);
-        if (party) {
-          const name = argumentWords(leaf, MAX_PARTY_WORDS);
-          if (name && name.length > 0 && name.every((w) => this.purposeWords.has(this.digest('w', w)))) ownerNames.push({ path, words: name });
-        }
         const words = argumentWords(leaf, party ? MAX_PARTY_WORDS : 1);
+        // A party named by words the person wrote may own an address in the same call (below).
+        if (party && words && words.length > 0 && words.every((w) => this.purposeWords.has(this.digest('w', w)))) ownerNames.push({ path, words });
         if (words?.some((w) => this.wordUntrustedOnly(w))) {
           if (party) flag(path, 'word');
           else weak.add(path);

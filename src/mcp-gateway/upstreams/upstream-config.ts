@@ -208,8 +208,9 @@ export const McpUpstreamsSchema = z
     for (const [i, u] of upstreams.entries()) {
       for (const m of labelMisfits(u.defaults.labels)) ctx.addIssue({ code: 'custom', path: [i, 'defaults', 'labels', m.label], message: m.message });
       for (const tool of Object.keys(u.tools)) {
-        for (const m of labelMisfits(toolMetadata(u, tool).labels)) {
-          ctx.addIssue({ code: 'custom', path: [i, 'tools', tool, 'labels', m.label], message: `${m.message} (with the upstream's defaults, this tool's source is ${toolMetadata(u, tool).labels.source})` });
+        const { labels } = toolMetadata(u, tool);
+        for (const m of labelMisfits(labels)) {
+          ctx.addIssue({ code: 'custom', path: [i, 'tools', tool, 'labels', m.label], message: `${m.message} (with the upstream's defaults, this tool's source is ${labels.source})` });
         }
       }
     }
