@@ -16,6 +16,7 @@ import { McpGateway, type GatewayLogger, type GatewayUpstreams } from './mcp-gat
 import { UpstreamManager } from './mcp-gateway/upstreams/upstream-manager.js';
 import type { McpUpstream } from './mcp-gateway/upstreams/upstream-config.js';
 import type { CallScanner, PipelineDeps, ResultInspector } from './pipeline/call-pipeline.js';
+import type { CallsInFlight } from './pipeline/calls-in-flight.js';
 import type { AuthorizedCall, ToolCall } from './pipeline/stages/authorize.js';
 import type { VerifiedCredential } from './pipeline/verified-credential.js';
 import type { PolicyService, ReloadResult } from './policy/policy-service.js';
@@ -156,6 +157,8 @@ export function buildFrontDoors(
     sandboxDir: string;
     /** Never visible inside a sandbox: the data directory, the master key file. */
     hidden: readonly string[];
+    /** Counts the calls in the pipeline (the DPoP check reads it). */
+    inFlight?: CallsInFlight;
   },
 ): FrontDoors {
   const { scanner, inspect } = buildScanning(config);
@@ -195,6 +198,7 @@ export function buildFrontDoors(
     scanner,
     approve: d.approve,
     load,
+    ...(d.inFlight ? { inFlight: d.inFlight } : {}),
     ...(capture ? { capture } : {}),
     ...(flow ? { flow } : {}),
   };

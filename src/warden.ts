@@ -38,6 +38,7 @@ import { SecretService } from './secrets/secret-service.js';
 import { PostgresStore } from './store/postgres/postgres-store.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import { buildCatalog, buildFrontDoors, type FrontDoors } from './front-doors.js';
+import { CallsInFlight } from './pipeline/calls-in-flight.js';
 import type { AuthorizedCall, ToolCall } from './pipeline/stages/authorize.js';
 import type { VerifiedCredential } from './pipeline/verified-credential.js';
 import { VERSION } from './version.js';
@@ -159,6 +160,7 @@ export class Warden {
     const { config, store, keys, persons, events } = init;
     const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000 });
     let frontDoors: FrontDoors | undefined;
+    const inFlight = new CallsInFlight();
     try {
       const host = opts.host ?? config.server.host ?? '127.0.0.1';
       await listen(server, opts.port ?? config.server.port ?? 7070, host);
@@ -193,7 +195,7 @@ export class Warden {
         });
         return used.id;
       };
-      frontDoors = buildFrontDoors(config, catalog, { store, events, clock, revocations: revocationsEarly, policy, secrets, masterKey: init.masterKey.key, approve, log: logger, version: VERSION,
+      frontDoors = buildFrontDoors(config, catalog, { store, events, clock, revocations: revocationsEarly, policy, secrets, masterKey: init.masterKey.key, approve, log: logger, version: VERSION, inFlight,
         sandboxDir: join(resolve(opts.dataDir), 'sandboxes'),
         // The master key file may live outside the data directory (secrets.masterKeyFile).
         hidden: [resolve(opts.dataDir), resolve(opts.dataDir, config.secrets.masterKeyFile)],
@@ -217,7 +219,7 @@ export class Warden {
       await revocations.start();
       const keyCache = new PublicKeyCache();
       const replay = new ReplayCache((t.dpopMaxAgeSec + 2 * t.clockSkewSec) * 1000, clock.now());
-      const dpop = new DpopVerifier(keyCache, replay, clock, { maxAgeSec: t.dpopMaxAgeSec, skewSec: t.clockSkewSec });
+      const dpop = new DpopVerifier(keyCache, replay, clock, { maxAgeSec: t.dpopMaxAgeSec, skewSec: t.clockSkewSec, offload: () => inFlight.count > 0 });
       const accessTokens = new AccessTokenVerifier(keys, clock, { issuer: urls.issuer, audience: urls.audience, skewSec: t.clockSkewSec });
       const agents = new AgentService(store, events, revocations, clock, ids);
       const tasks = new TaskService(store, events, revocations, clock, ids, config.tasks.defaultLifetimeSec, policy, approvals);

@@ -13,6 +13,7 @@ import { credentialChain } from './credential-chain.js';
 import type { FlowLabels } from '../config/tool-metadata.js';
 import type { FlowTracker } from '../flow/flow-tracker.js';
 import { flowData, flowMatters } from '../flow/flow-data.js';
+import type { CallsInFlight } from './calls-in-flight.js';
 import { isVerified, type VerifiedCredential } from './verified-credential.js';
 
 /** What the inspect stage found and did; never the secret text itself. */
@@ -71,6 +72,8 @@ export interface PipelineDeps {
   readonly flow?: FlowTracker;
   /** Agent and task as the pipeline decides on them (cached briefly by the caller). */
   readonly load: (cred: VerifiedCredential) => Promise<{ agent: Agent; task: Task }>;
+  /** Counts the calls in the pipeline, for the DPoP check's choice of thread (absent: not counted). */
+  readonly inFlight?: CallsInFlight;
 }
 
 /** Payload capture for the audit log: what is kept is already redacted, and clipped. */
@@ -137,8 +140,12 @@ export async function refuseCall(events: EventLog, cred: VerifiedCredential, dat
  * Any stage failing denies the call with its typed error; anything unexpected becomes INTERNAL,
  * is recorded, and its message never reaches the caller.
  */
-export async function runCall<R>(deps: PipelineDeps, cred: VerifiedCredential, call: PipelineCall, fwd: CallForwarder<R>, signal?: AbortSignal): Promise<R> {
-  if (!isVerified(cred)) throw new TypeError('runCall needs a credential from the authenticate stage');
+export function runCall<R>(deps: PipelineDeps, cred: VerifiedCredential, call: PipelineCall, fwd: CallForwarder<R>, signal?: AbortSignal): Promise<R> {
+  if (!isVerified(cred)) return Promise.reject(new TypeError('runCall needs a credential from the authenticate stage'));
+  return deps.inFlight ? deps.inFlight.around(() => runStages(deps, cred, call, fwd, signal)) : runStages(deps, cred, call, fwd, signal);
+}
+
+async function runStages<R>(deps: PipelineDeps, cred: VerifiedCredential, call: PipelineCall, fwd: CallForwarder<R>, signal: AbortSignal | undefined): Promise<R> {
   const actor = { kind: 'agent' as const, id: cred.agentId };
   const refuse = (err: WardenError): Promise<never> => refuseCall(deps.events, cred, { via: call.via, tool: call.tool, ...(err.details ?? {}) }, err);
 

@@ -13,10 +13,10 @@ const URL_STRING = 'https://warden.example/mcp/github';
 const MAX_AGE_SEC = 60;
 const SKEW_SEC = 5;
 
-function setup() {
+function setup(offload?: () => boolean) {
   const clock = new ManualClock();
   const replay = new ReplayCache((MAX_AGE_SEC + 2 * SKEW_SEC) * 1000, clock.now());
-  const verifier = new DpopVerifier(new PublicKeyCache(), replay, clock, { maxAgeSec: MAX_AGE_SEC, skewSec: SKEW_SEC });
+  const verifier = new DpopVerifier(new PublicKeyCache(), replay, clock, { maxAgeSec: MAX_AGE_SEC, skewSec: SKEW_SEC, ...(offload ? { offload } : {}) });
   const nowSec = Math.floor(clock.now() / 1000);
   const check = (proof: DpopCheck['proof'], extra: Partial<DpopCheck> = {}): DpopCheck => ({
     proof,
@@ -92,6 +92,32 @@ describe('DpopVerifier', () => {
         assert.equal((await verifier.verify(check(proof))).key.jkt, key.jkt, `iat ${iat - nowSec}s from now`);
       }
     });
+  });
+
+  describe('where the signature is checked (offload)', () => {
+    for (const alg of ['ES256', 'EdDSA'] as const) {
+      for (const pooled of [true, false]) {
+        it(`${alg} on ${pooled ? "libuv's pool" : 'the event loop'}: accepts a good proof, refuses a flipped signature bit and another key's signature`, async () => {
+          let asked = 0;
+          const { verifier, nowSec, check } = setup(() => {
+            asked++;
+            return pooled;
+          });
+          const key = await generateAgentKey(alg);
+          const other = await generateAgentKey(alg);
+          const proof = await createDpopProof(key, { method: 'POST', url: URL_STRING, nowSec });
+          assert.equal((await verifier.verify(check(proof))).key.jkt, key.jkt);
+          const [h, p, sig] = proof.split('.') as [string, string, string];
+          const flipped = Buffer.from(sig, 'base64url');
+          flipped[5] = (flipped[5] ?? 0) ^ 0x01;
+          await rejectsWith(verifier.verify(check(`${h}.${p}.${flipped.toString('base64url')}`)), 'DPOP_INVALID', { reason: 'signature' });
+          await rejectsWith(verifier.verify(check(signRaw(headerFor(key), claimsFor(nowSec), other))), 'DPOP_INVALID', { reason: 'signature' });
+          // Asked once per proof that reached the signature check, never for one refused earlier.
+          await rejectsWith(verifier.verify(check('not-a-jwt')), 'DPOP_INVALID');
+          assert.equal(asked, 3);
+        });
+      }
+    }
   });
 
   describe('DPOP_MISSING', () => {

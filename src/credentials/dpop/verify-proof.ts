@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { WardenError } from '../../errors/warden-error.js';
 import type { Clock } from '../../util/clock.js';
 import { parseCompactJws, parseJsonObject } from '../jws/compact.js';
-import { isAcceptedAlg, verifyJwsSignatureAsync } from '../jws/verify-signature.js';
+import { isAcceptedAlg, verifyJwsSignature, verifyJwsSignatureAsync } from '../jws/verify-signature.js';
 import type { PublicKeyCache, ValidPublicKey } from '../keys/public-jwk.js';
 import type { ReplayCache } from './replay-cache.js';
 
@@ -37,7 +37,18 @@ export class DpopVerifier {
     private readonly keys: PublicKeyCache,
     private readonly replay: ReplayCache,
     private readonly clock: Clock,
-    private readonly opts: { maxAgeSec: number; skewSec: number },
+    private readonly opts: {
+      maxAgeSec: number;
+      skewSec: number;
+      /**
+       * Whether this proof's signature is checked on libuv's thread pool (true) or on the event
+       * loop (false), asked per proof. Default: always the pool. Warden asks whether other calls
+       * are in flight: the pool pays off only when the event loop has something else to do
+       * meanwhile; alone, the hand-over and the wake-up for the answer cost more than the check.
+       * Both ways run the same rules and give the same answer.
+       */
+      offload?: () => boolean;
+    },
   ) {}
 
   async verify(check: DpopCheck): Promise<VerifiedProof> {
@@ -54,7 +65,10 @@ export class DpopVerifier {
     const key = await this.keys.get(header.jwk);
     if (typeof key === 'string') throw new WardenError('DPOP_INVALID', { reason: `jwk: ${key}` });
     if (key.alg !== header.alg) throw new WardenError('DPOP_INVALID', { reason: 'alg does not fit the key' });
-    if (!(await verifyJwsSignatureAsync(key.alg, key.key, jws.signingInput, jws.signature))) {
+    const signed = this.opts.offload?.() === false
+      ? verifyJwsSignature(key.alg, key.key, jws.signingInput, jws.signature)
+      : await verifyJwsSignatureAsync(key.alg, key.key, jws.signingInput, jws.signature);
+    if (!signed) {
       throw new WardenError('DPOP_INVALID', { reason: 'signature' });
     }
     const claims = parseJsonObject(jws.payload);
