@@ -92,6 +92,17 @@ export interface BatchedLoad<T> {
   readonly run: (item: T) => Promise<void>;
   readonly concurrency: number;
   readonly durationMs: number;
+  /**
+   * Busy time before each operation, untimed (one in flight only): the operation then meets
+   * the machine as it is between calls of that pace, not as a back-to-back loop leaves it.
+   */
+  readonly pauseMs?: number;
+}
+
+/** Keeps this thread busy (not asleep) for `ms`, as a process working on something else would. */
+function busyFor(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
 }
 
 export interface BatchedResult {
@@ -183,8 +194,13 @@ class BatchedRun<T> {
   }
 
   async warmUp(): Promise<void> {
+    if ((this.load.pauseMs ?? 0) > 0 && this.load.concurrency !== 1) throw new TypeError('a paced load runs one operation at a time');
     this.ctx.progress.status(`warming up: ${this.spec.label} (${this.ctx.durations.warmupOps} ops)`);
-    await runPool(await this.load.prepare(this.ctx.durations.warmupOps), this.load.concurrency, this.load.run);
+    const pauseMs = this.load.pauseMs ?? 0;
+    await runPool(await this.load.prepare(this.ctx.durations.warmupOps), this.load.concurrency, (item) => {
+      if (pauseMs > 0) busyFor(pauseMs);
+      return this.load.run(item);
+    });
   }
 
   async round(progress: () => void): Promise<void> {
@@ -194,16 +210,20 @@ class BatchedRun<T> {
     this.prepMs += performance.now() - p0;
     this.prepOps += items.length;
 
+    const pauseMs = this.load.pauseMs ?? 0;
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     let n = 0;
     await runPool(items, this.load.concurrency, async (item) => {
+      if (pauseMs > 0) busyFor(pauseMs);
       const s = performance.now();
       await this.load.run(item);
       this.samples.push(performance.now() - s);
       if (++n % 64 === 0) progress();
     });
-    const dt = performance.now() - t0;
+    // The pauses are not the operations' time. (Nor their CPU; a paced row reports none, since
+    // the operations' CPU is too small a part of the round's to be told apart from the pauses'.)
+    const dt = performance.now() - t0 - pauseMs * items.length;
     const cpu = process.cpuUsage(cpu0);
     this.cpuMicros += cpu.user + cpu.system;
     this.timedMs += dt;
@@ -218,7 +238,7 @@ class BatchedRun<T> {
     const t = throughput(this.samples.count, this.timedMs);
     const latencyMs: LatencySummary = this.samples.summarize();
     return {
-      row: { ...this.spec, unit: this.spec.unit ?? 'op/s', ...t, latencyMs, cpuCores: this.cpuMicros / 1000 / this.timedMs },
+      row: { ...this.spec, unit: this.spec.unit ?? 'op/s', ...t, latencyMs, ...(this.load.pauseMs ? {} : { cpuCores: this.cpuMicros / 1000 / this.timedMs }) },
       prepared: throughput(this.prepOps, this.prepMs),
     };
   }

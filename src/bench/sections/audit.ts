@@ -15,8 +15,8 @@ import { systemClock } from '../../util/clock.js';
 import type { BenchContext, Row, Section } from '../section.js';
 import { Samples } from '../stats.js';
 
-/** A tool.call intent as the gateway writes it: the most common entry. */
-function draft(i: number): EventDraft {
+/** A tool.call intent as the gateway writes it: the most common entry (also the gateway floor's). */
+export function draft(i: number): EventDraft {
   return {
     type: 'tool.call',
     outcome: 'success',

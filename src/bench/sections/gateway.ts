@@ -11,6 +11,7 @@ import { registerAgent, startBenchWarden } from '../fixture.js';
 import { HttpClient, expectStatus } from '../http-client.js';
 import { measureInterleaved, turn, type RowSpec } from '../measure.js';
 import type { BenchContext, Row, Section } from '../section.js';
+import { startGatewayFloor } from './gateway-floor.js';
 
 const UPSTREAM = fileURLToPath(new URL('../upstream-server.js', import.meta.url));
 /** A JSON-RPC request id is unique among a session's requests in flight (MCP SDKs count up). */
@@ -109,8 +110,8 @@ async function run(ctx: BenchContext): Promise<Row[]> {
       return out;
     };
     const none = async (n: number) => new Array<null>(n).fill(null);
-    const load = <T>(spec: RowSpec, prepare: (n: number) => Promise<T[]>, run: (item: T) => Promise<void>, concurrency = ctx.concurrency) =>
-      turn(spec, { prepare, run, concurrency, durationMs: concurrency === 1 ? ctx.durations.httpMs / 2 : ctx.durations.httpMs });
+    const load = <T>(spec: RowSpec, prepare: (n: number) => Promise<T[]>, run: (item: T) => Promise<void>, concurrency = ctx.concurrency, pauseMs = 0) =>
+      turn(spec, { prepare, run, concurrency, durationMs: concurrency === 1 ? ctx.durations.httpMs / 2 : ctx.durations.httpMs, ...(pauseMs > 0 ? { pauseMs } : {}) });
     const mcpOk = (what: string) => (a: { status: number; body: string }) => {
       expectStatus(a, 200, what);
       if (!a.body.includes('"hello"')) throw new Error(`${what}: no echo in the answer`);
@@ -120,6 +121,7 @@ async function run(ctx: BenchContext): Promise<Row[]> {
     const mcpStraight = async () => mcpOk('direct tools/call')(await direct.send('POST', '/mcp', MCP_HEADERS, call('echo')));
     const getViaWarden = async (dpop: string) => expectStatus(await http.send('GET', '/proxy/origin/data', { authorization, dpop }), 200, 'GET through Warden');
     const getStraight = async () => expectStatus(await direct.send('GET', '/data', {}), 200, 'GET origin');
+    const getViaBare = async () => expectStatus(await viaBare.send('GET', '/data', {}), 200, 'GET bare proxy');
 
     // Each comparison is measured turn about (a round of each in order), so that the machine's
     // changing speed weighs on the baselines and on Warden alike.
@@ -141,7 +143,7 @@ async function run(ctx: BenchContext): Promise<Row[]> {
       load(
         { id: 'http.bare-proxy', label: 'GET through a bare undici reverse proxy', kind: 'baseline', unit: 'req/s' },
         none,
-        async () => expectStatus(await viaBare.send('GET', '/data', {}), 200, 'GET bare proxy'),
+        getViaBare,
       ),
       load(
         { id: 'http.warden', label: 'GET through Warden /proxy (DPoP, policy, audit, scanning)', kind: 'measured', unit: 'req/s', vs: ['http.direct', 'http.bare-proxy'] },
@@ -154,10 +156,21 @@ async function run(ctx: BenchContext): Promise<Row[]> {
       load({ id: 'mcp.direct.1', label: 'tools/call straight to the upstream, 1 in flight', kind: 'baseline', unit: 'calls/s' }, none, mcpStraight, 1),
       load({ id: 'mcp.warden.1', label: 'tools/call through Warden, 1 in flight', kind: 'measured', unit: 'calls/s', vs: ['mcp.direct.1'] }, proofs('POST', mcpUrl), mcpViaWarden, 1),
     ]);
-    const [httpDirect1, httpWarden1] = await measureInterleaved(ctx, 'GET, 1 in flight: direct, Warden', [
+    const [httpDirect1, httpBare1, httpWarden1] = await measureInterleaved(ctx, 'GET, 1 in flight: direct, bare proxy, Warden', [
       load({ id: 'http.direct.1', label: 'GET straight to the origin, 1 in flight', kind: 'baseline', unit: 'req/s' }, none, getStraight, 1),
+      load({ id: 'http.bare-proxy.1', label: 'GET through the bare undici proxy, 1 in flight', kind: 'baseline', unit: 'req/s' }, none, getViaBare, 1),
       load({ id: 'http.warden.1', label: 'GET through Warden /proxy, 1 in flight', kind: 'measured', unit: 'req/s', vs: ['http.direct.1'] }, proofs('GET', proxyUrl), getViaWarden, 1),
     ]);
+    // Why one call alone adds what it adds: the same origin and Warden's fixed work, each paced
+    // as a call through Warden paces them (busy for the time Warden adds, then the operation).
+    const pauseMs = Math.max(0, httpWarden1.row.latencyMs!.p50 - httpDirect1.row.latencyMs!.p50);
+    const floor = await startGatewayFloor();
+    const pacedLoads = [
+      load({ id: 'http.direct.1.paced', label: `GET straight to the origin, after ${pauseMs.toFixed(2)} ms busy each`, kind: 'baseline', unit: 'req/s' }, none, getStraight, 1, pauseMs),
+      load({ id: 'floor.1.paced', label: 'P-256 DPoP check + 2 audit entries, in process, same pace', kind: 'baseline', unit: 'op/s' }, (n) => floor.prepare(n), (p) => floor.run(p), 1, pauseMs),
+    ] as const;
+    const paced = await measureInterleaved(ctx, `paced like a call through Warden (${pauseMs.toFixed(2)} ms busy between operations)`, pacedLoads).finally(() => floor.close());
+    const [httpDirectPaced, floorPaced] = paced;
     await client.close();
     const addedAlone = (m: Row, d: Row): string =>
       `adds p50 ${(m.latencyMs!.p50 - d.latencyMs!.p50).toFixed(2)} ms, p99 ${(m.latencyMs!.p99 - d.latencyMs!.p99).toFixed(2)} ms per call with nothing else in flight`;
@@ -177,7 +190,10 @@ async function run(ctx: BenchContext): Promise<Row[]> {
       mcpDirect1.row,
       { ...mcpWarden1.row, note: addedAlone(mcpWarden1.row, mcpDirect1.row) },
       httpDirect1.row,
+      { ...httpBare1.row, note: addedAlone(httpBare1.row, httpDirect1.row) },
       { ...httpWarden1.row, note: addedAlone(httpWarden1.row, httpDirect1.row) },
+      { ...httpDirectPaced.row, note: `the origin alone answers ${(httpDirectPaced.row.latencyMs!.p50 - httpDirect1.row.latencyMs!.p50).toFixed(2)} ms slower (p50) at this pace than back to back` },
+      { ...floorPaced.row, note: `p50 ${floorPaced.row.latencyMs!.p50.toFixed(2)} ms of Warden's own work that no pipeline can skip, at this pace` },
     ];
   } finally {
     direct.close();
@@ -194,6 +210,7 @@ export const gateway: Section = {
   notes: [
     'The upstream (an MCP server over Streamable HTTP and a JSON origin) runs in its own process; Warden, the bare undici proxy and the load generator share this one.',
     "Through Warden every call has a fresh DPoP proof (signed before each round, untimed), runs limits, the argument scan, Cedar, the durable intent and outcome entries (SQLite), and the result scan; the bare proxy does none of it.",
+    'The paced rows wait, busy, as long as Warden adds to one call before each operation: an origin or a CPU left idle that long answers slower on this VM than in a back-to-back loop (the direct baselines). They show how much of the added time is the machine waking up, and how much of Warden\'s work (its P-256 check, its two durable entries) no pipeline could skip.',
     'Targets on a 2-core machine: added p50 ≤ 0.5 ms and p99 ≤ 2 ms, and at least 0.5× the bare proxy\'s throughput. The notes say where this run stands; nothing here asserts.',
   ],
   run,
