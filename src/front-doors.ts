@@ -108,10 +108,11 @@ function gatewayUpstreams(manager: UpstreamManager, calls: InFlightCalls): Gatew
     },
     callTool: async (server, tool, args, opts) => {
       const connection = manager.get(server);
-      if (!opts.cred || !isSandboxed(connection.config)) return connection.callTool(tool, args, { signal: opts.signal });
+      const progress = opts.onProgress ? { onProgress: opts.onProgress } : {};
+      if (!opts.cred || !isSandboxed(connection.config)) return connection.callTool(tool, args, { signal: opts.signal, ...progress });
       const call = calls.begin(server, opts.cred);
       try {
-        return await connection.callTool(tool, args, { signal: opts.signal, meta: { [CALL_META]: call.id } });
+        return await connection.callTool(tool, args, { signal: opts.signal, meta: { [CALL_META]: call.id }, ...progress });
       } finally {
         call.end();
       }

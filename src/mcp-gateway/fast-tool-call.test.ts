@@ -14,7 +14,10 @@ const call = (over: Record<string, unknown> = {}, params: Record<string, unknown
 describe('fastToolCall', () => {
   it('takes a single well-formed tools/call with the headers the SDK accepts', () => {
     assert.deepEqual(fastToolCall(headers, call()), { id: 7, name: 'fs.read', args: { path: '/a' } });
-    assert.deepEqual(fastToolCall(headers, call({ id: 'abc' }, { arguments: undefined, _meta: { progressToken: 1 } })), { id: 'abc', name: 'fs.read', args: {} });
+    assert.deepEqual(fastToolCall(headers, call({ id: 'abc' }, { arguments: undefined, _meta: { progressToken: 1 } })), { id: 'abc', name: 'fs.read', args: {}, progressToken: 1 });
+    assert.equal(fastToolCall(headers, call({}, { _meta: { progressToken: 'p-1' } }))?.progressToken, 'p-1');
+    // A token MCP does not allow (not a string or an integer) asks for no progress.
+    for (const bad of [1.5, '', null, { t: 1 }]) assert.equal(fastToolCall(headers, call({}, { _meta: { progressToken: bad } }))?.progressToken, undefined, JSON.stringify(bad));
     const { 'mcp-protocol-version': _, ...noVersion } = headers;
     assert.ok(fastToolCall(noVersion, call()), 'no version header: the SDK assumes its default');
   });

@@ -1,11 +1,14 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { SUPPORTED_PROTOCOL_VERSIONS, type McpError } from '@modelcontextprotocol/sdk/types.js';
+import { progressTokenOf } from './progress-relay.js';
 
 /** A `tools/call` request the gateway answers itself, without the SDK's transport. */
 export interface FastToolCall {
   readonly id: string | number;
   readonly name: string;
   readonly args: Record<string, unknown>;
+  /** The agent's progress token, when it asked for progress (`params._meta.progressToken`). */
+  readonly progressToken?: string | number;
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -36,7 +39,8 @@ export function fastToolCall(headers: IncomingHttpHeaders, body: unknown): FastT
   if (params._meta !== undefined && !isPlainObject(params._meta)) return undefined;
   const args = params.arguments;
   if (args !== undefined && !isPlainObject(args)) return undefined;
-  return { id, name: params.name, args: args ?? {} };
+  const progressToken = progressTokenOf(params._meta);
+  return { id, name: params.name, args: args ?? {}, ...(progressToken !== undefined ? { progressToken } : {}) };
 }
 
 /** The request ids a POST of only `notifications/cancelled` messages cancels. */
@@ -78,5 +82,13 @@ export function endSseAnswer(res: ServerResponse, id: string | number, outcome: 
           // The shape the SDK's protocol layer gives a thrown McpError.
           error: { code: outcome.error.code, message: outcome.error.message, ...(outcome.error.data !== undefined ? { data: outcome.error.data } : {}) },
         };
-  res.end(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+  res.end(sseEvent(message));
 }
+
+/** Writes one JSON-RPC message as an SSE event on an answer that stays open (a notification). */
+export function writeSseEvent(res: ServerResponse, message: unknown): void {
+  if (res.writableEnded || res.destroyed) return;
+  res.write(sseEvent(message));
+}
+
+const sseEvent = (message: unknown): string => `event: message\ndata: ${JSON.stringify(message)}\n\n`;

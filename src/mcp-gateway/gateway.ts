@@ -10,14 +10,15 @@ import { refuseCall, runCall, type PipelineDeps, type ResultInspector } from '..
 import type { VerifiedCredential } from '../pipeline/verified-credential.js';
 import type { GatewayTool, ListedTool, ToolCatalog } from './catalog.js';
 import { holdSseHeaders } from './hold-sse-headers.js';
-import { cancelledIds, endSseAnswer, fastToolCall, openSseAnswer, type FastToolCall } from './fast-tool-call.js';
+import { cancelledIds, endSseAnswer, fastToolCall, openSseAnswer, writeSseEvent, type FastToolCall } from './fast-tool-call.js';
+import { progressRelay, progressTokenOf, type ProgressListener } from './progress-relay.js';
 
 /** The upstream MCP servers as the gateway uses them. */
 export interface GatewayUpstreams {
   names(): readonly string[];
   listTools(server: string): Promise<ListedTool[]>;
   /** `cred` is the call's: a sandbox's egress during the call is decided under it. */
-  callTool(server: string, tool: string, args: Record<string, unknown>, opts: { signal: AbortSignal; cred?: VerifiedCredential }): Promise<CallToolResult>;
+  callTool(server: string, tool: string, args: Record<string, unknown>, opts: { signal: AbortSignal; cred?: VerifiedCredential; onProgress?: ProgressListener }): Promise<CallToolResult>;
   /** The secret values injected into this upstream now: their echoes are redacted. */
   injectedValues(server: string): readonly string[];
   onToolsChanged(listener: (server: string) => void): void;
@@ -164,10 +165,14 @@ export class McpGateway {
     const controller = new AbortController();
     s.calls.set(call.id, controller);
     openSseAnswer(res, s.id);
+    // Progress goes out on this answer's stream, before the answer, as the SDK would send it.
+    const relay = call.progressToken === undefined ? undefined : progressRelay(call.progressToken, (params) => writeSseEvent(res, { jsonrpc: '2.0', method: 'notifications/progress', params }));
     try {
-      const result = await this.callTool(cred, call.name, call.args, controller.signal);
+      const result = await this.callTool(cred, call.name, call.args, controller.signal, relay?.listener);
+      relay?.stop();
       endSseAnswer(res, call.id, { result });
     } catch (err) {
+      relay?.stop();
       // A cancelled request gets no answer (MCP spec); its stream just ends.
       if (controller.signal.aborted) res.end();
       else endSseAnswer(res, call.id, { error: toMcpError(err, this.log) });
@@ -193,10 +198,14 @@ export class McpGateway {
       }
     });
     server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
+      const token = progressTokenOf(req.params._meta);
+      const relay = token === undefined ? undefined : progressRelay(token, (params) => void extra.sendNotification({ method: 'notifications/progress', params }).catch(() => undefined));
       try {
-        return await this.callTool(credOf(extra), req.params.name, req.params.arguments ?? {}, asCancellation(extra.signal));
+        return await this.callTool(credOf(extra), req.params.name, req.params.arguments ?? {}, asCancellation(extra.signal), relay?.listener);
       } catch (err) {
         throw toMcpError(err, this.log);
+      } finally {
+        relay?.stop();
       }
     });
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
@@ -282,7 +291,8 @@ export class McpGateway {
     return d.kind !== 'deny';
   }
 
-  async callTool(cred: VerifiedCredential, name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> {
+  /** `onProgress`, when the agent asked for progress, is told what the upstream reports during the call. */
+  async callTool(cred: VerifiedCredential, name: string, args: Record<string, unknown>, signal: AbortSignal, onProgress?: ProgressListener): Promise<CallToolResult> {
     const dot = name.indexOf('.');
     const server = dot > 0 ? name.slice(0, dot) : '';
     const tool = name.slice(dot + 1);
@@ -300,7 +310,7 @@ export class McpGateway {
     }
     const bytesOut = Buffer.byteLength(JSON.stringify(args));
     return runCall(this.pipeline, cred, { via: 'mcp', tool: name, args, bytesOut, labels: resolved.labels, secretArgs: resolved.secretArgs }, {
-      forward: (a) => this.upstreams.callTool(server, tool, a, { signal, cred }),
+      forward: (a) => this.upstreams.callTool(server, tool, a, { signal, cred, ...(onProgress ? { onProgress } : {}) }),
       measure: (r) => Buffer.byteLength(JSON.stringify(r)),
       digest: (r) => createHash('sha256').update(JSON.stringify(r)).digest('base64url'),
       inspect: (r) => this.inspectResult(r, this.upstreams.injectedValues(server)),

@@ -247,15 +247,56 @@ for (const backend of BACKENDS) {
       assert.equal((await post(call(45, 'x'), { 'content-type': 'text/plain' })).status, 415);
     });
 
+    it("relays the upstream's progress to an agent that asked for it, numbers only, before the answer, on both paths", async () => {
+      const tool = 'everything.trigger-long-running-operation';
+      // The SDK client asks with a token of its own and hands each notification to onprogress.
+      // Its last one comes right before the answer; when both land in one read the SDK client
+      // drops it (modelcontextprotocol/typescript-sdk#2580, its own race), so only the reports
+      // before are certain here. The raw answers below show that Warden sends every one.
+      const seen: unknown[] = [];
+      const r = await client.callTool({ name: tool, arguments: { duration: 0.3, steps: 3 } }, undefined, { onprogress: (p) => seen.push(p) });
+      assert.match(text(r), /Long running operation completed/);
+      assert.deepEqual(seen.slice(0, 2), [1, 2].map((progress) => ({ progress, total: 3 })));
+      assert.ok(seen.length === 2 || (seen.length === 3 && JSON.stringify(seen[2]) === JSON.stringify({ progress: 3, total: 3 })), JSON.stringify(seen));
+
+      // Raw: a single call (answered by the gateway) and a batch of one (by the SDK's transport).
+      const sessionId = (client.transport as { sessionId?: string }).sessionId!;
+      const post = (body: unknown) =>
+        session.fetch('/mcp', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' },
+          body: JSON.stringify(body),
+        });
+      const messages = async (res: Response) => (await res.text()).split('\n\n').filter((e) => e.includes('data: ')).map((e) => JSON.parse(e.slice(e.indexOf('data: ') + 6)));
+      const call = (id: string, meta?: Record<string, unknown>) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: tool, arguments: { duration: 0.2, steps: 2 }, ...(meta ? { _meta: meta } : {}) } });
+      for (const [what, body] of [['the gateway', call('p-1', { progressToken: 'agent-1' })], ['the SDK', [call('p-2', { progressToken: 'agent-2' })]]] as const) {
+        const token = what === 'the gateway' ? 'agent-1' : 'agent-2';
+        const got = await messages(await post(body));
+        assert.deepEqual(
+          got.slice(0, -1),
+          [1, 2].map((progress) => ({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: token, progress, total: 2 } })),
+          what,
+        );
+        assert.match(got.at(-1).result.content[0].text, /completed/, what);
+      }
+      // No token, no progress: the answer alone.
+      const plain = await messages(await post(call('p-3')));
+      assert.equal(plain.length, 1);
+      assert.equal(plain[0].id, 'p-3');
+    });
+
     it('cancels a call in flight when the agent cancels it, records it as cancelled, and serves the next', async () => {
       const controller = new AbortController();
       const started = Date.now();
+      // Only this test's calls count (earlier tests may have run the same tool to its end).
+      const callsBefore = (await events('tool.call')).length;
+      const resultsBefore = (await events('tool.result')).length;
       const pending = client.callTool({ name: 'everything.trigger-long-running-operation', arguments: { duration: 30, steps: 30 } }, undefined, { signal: controller.signal });
-      await eventually(async () => ((await events('tool.call')).some((e) => e.chain.tool === 'everything.trigger-long-running-operation') ? true : undefined), 'the call is under way');
+      await eventually(async () => ((await events('tool.call')).slice(callsBefore).some((e) => e.chain.tool === 'everything.trigger-long-running-operation') ? true : undefined), 'the call is under way');
       controller.abort('the agent changed its mind');
       await assert.rejects(pending);
       const outcome = await eventually(
-        async () => (await events('tool.result')).find((e) => e.chain.tool === 'everything.trigger-long-running-operation'),
+        async () => (await events('tool.result')).slice(resultsBefore).find((e) => e.chain.tool === 'everything.trigger-long-running-operation'),
         'the outcome of the cancelled call is recorded',
       );
       assert.equal(outcome.outcome, 'failure');
@@ -275,7 +316,7 @@ for (const backend of BACKENDS) {
         signal: stream.signal,
       });
       const before = (await events('tool.result')).length;
-      await eventually(async () => ((await events('tool.call')).filter((e) => e.chain.tool === 'everything.trigger-long-running-operation').length === 2 ? true : undefined), 'the batched call is under way');
+      await eventually(async () => ((await events('tool.call')).slice(callsBefore).filter((e) => e.chain.tool === 'everything.trigger-long-running-operation').length === 2 ? true : undefined), 'the batched call is under way');
       const cancel = await session.fetch('/mcp', { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'slow-1', reason: 'no longer needed' } }) });
       assert.equal(cancel.status, 202);
       const second = await eventually(async () => (await events('tool.result')).slice(before).find((e) => e.chain.tool === 'everything.trigger-long-running-operation'), 'the outcome of the batched call is recorded');

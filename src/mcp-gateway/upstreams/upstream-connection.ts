@@ -17,6 +17,7 @@ import type { McpUpstream } from './upstream-config.js';
 import { UpstreamSession } from './upstream-session.js';
 import { childEnvironment, definedEnvironment, httpTransport, resolveSecrets, stdioTransport, type ResolveSecret } from './upstream-transport.js';
 import type { SandboxSummary } from '../../sandbox/sandbox-host.js';
+import type { ProgressListener } from '../progress-relay.js';
 import type { UpstreamSandboxing } from '../../sandbox/upstream-sandboxes.js';
 
 export type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -81,6 +82,11 @@ export interface CallOptions {
   readonly timeoutMs?: number;
   /** MCP `_meta` of the request: for built-in upstreams only (in-process, never sent to a server). */
   readonly meta?: Readonly<Record<string, string>>;
+  /**
+   * Asks the upstream for progress (the SDK sends a progress token of its own) and is told each
+   * `notifications/progress` it sends for this call. The call's time bound still holds.
+   */
+  readonly onProgress?: ProgressListener;
 }
 
 export type UpstreamState = 'idle' | 'starting' | 'ready' | 'backoff' | 'closed';
@@ -206,11 +212,18 @@ export class UpstreamConnection {
   async callTool(name: string, args: Readonly<Record<string, unknown>> = {}, opts: CallOptions = {}): Promise<CallToolResult> {
     if (typeof name !== 'string' || name.length === 0) throw new TypeError('tool name must be a non-empty string');
     return this.exchange(opts, async (session, signal, timeout) => {
-      const params = { name, arguments: { ...args }, ...(opts.meta && this.config.transport === 'builtin' ? { _meta: { ...opts.meta } } : {}) };
-      const raw = await session.client!.request({ method: 'tools/call', params }, AnyResult, {
-        signal,
-        timeout,
-      });
+      // Progress is asked for with a token of the session's own and taken off the transport
+      // (UpstreamSession.captureProgress), not through the SDK's onprogress.
+      const token = opts.onProgress ? session.progressToken() : undefined;
+      const meta = { ...(opts.meta && this.config.transport === 'builtin' ? opts.meta : {}), ...(token ? { progressToken: token } : {}) };
+      const params = { name, arguments: { ...args }, ...(Object.keys(meta).length > 0 ? { _meta: meta } : {}) };
+      if (token) session.progress.set(token, opts.onProgress!);
+      let raw: unknown;
+      try {
+        raw = await session.client!.request({ method: 'tools/call', params }, AnyResult, { signal, timeout });
+      } finally {
+        if (token) session.progress.delete(token);
+      }
       const bytes = Buffer.byteLength(JSON.stringify(raw));
       if (bytes > this.config.maxResultBytes) {
         throw this.error('UPSTREAM_RESPONSE_TOO_LARGE', { limitBytes: this.config.maxResultBytes, bytes });
@@ -379,6 +392,7 @@ export class UpstreamConnection {
       // Closed, or dead already, while the handshake's answer was on its way.
       if (this.closed) throw this.error('UPSTREAM_UNAVAILABLE', { reason: 'closed' });
       if (session.death) throw session.death;
+      session.captureProgress();
       session.startedAt = this.clock.now();
       this.session = session;
       const pid = session.pid();

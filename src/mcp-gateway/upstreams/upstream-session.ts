@@ -5,6 +5,7 @@ import type { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { WardenError } from '../../errors/warden-error.js';
 import type { SandboxLaunch } from '../../sandbox/sandbox-host.js';
+import type { ProgressListener } from '../progress-relay.js';
 
 /**
  * One life of an upstream: a client, its transport and, for stdio, the child process. A session
@@ -25,6 +26,39 @@ export class UpstreamSession {
   private deathCause: WardenError | undefined;
   /** The calls in flight, each until it settles: what `die` fails. */
   private readonly inFlight = new Set<(cause: WardenError) => void>();
+  /** Listeners of the calls that asked for progress, by the progress token Warden sent with each. */
+  readonly progress = new Map<string, ProgressListener>();
+  private nextProgressToken = 0;
+
+  /** A progress token for one call of this session, never used by another. */
+  progressToken(): string {
+    return `warden-${++this.nextProgressToken}`;
+  }
+
+  /**
+   * Takes the upstream's `notifications/progress` off the transport before the SDK's protocol
+   * sees them, and hands each to the listener of its call, in order and at once. Through the
+   * SDK's own `onprogress`, a report that arrives in the same read as its call's answer is lost:
+   * the answer removes the handler before the report's turn comes (modelcontextprotocol/
+   * typescript-sdk#2580), and it is the last report, the one that says the work is done.
+   * A report for no call in flight (one that ended) is dropped. Call once the SDK is connected.
+   */
+  captureProgress(): void {
+    const transport = this.transport;
+    const sdk = transport?.onmessage;
+    if (!transport || !sdk) return;
+    transport.onmessage = (message, extra) => {
+      const m = message as { method?: unknown; id?: unknown; params?: { progressToken?: unknown; progress?: unknown; total?: unknown } };
+      if (m.method === 'notifications/progress' && m.id === undefined) {
+        const token = m.params?.progressToken;
+        const listener = typeof token === 'string' ? this.progress.get(token) : undefined;
+        const { progress, total } = m.params ?? {};
+        if (listener && typeof progress === 'number') listener({ progress, ...(typeof total === 'number' ? { total } : {}) });
+        return;
+      }
+      sdk.call(transport, message, extra as never);
+    };
+  }
 
   /**
    * `work`, unless the session dies first: then its cause. Not a race against one shared
