@@ -2,6 +2,7 @@ import type { CatalogTool, ConfigFile } from './config/schema.js';
 import type { Agent, Task } from './domain/index.js';
 import { isTaskLive, TaskIdSchema } from './domain/index.js';
 import { ConnectionPool } from './egress/connection-pool.js';
+import { DnsCache } from './egress/dns-cache.js';
 import { HttpProxy, httpCatalog } from './egress/proxy.js';
 import { WardenError } from './errors/warden-error.js';
 import type { KeyObject } from 'node:crypto';
@@ -210,9 +211,10 @@ export function buildFrontDoors(
   let sandboxProxy: HttpProxy | undefined;
   if (config.upstreams.http.length > 0) {
     pool = new ConnectionPool();
-    proxy = new HttpProxy(config.upstreams.http, pipeline, inspect, { resolveSecret, pool });
+    const dnsCache = new DnsCache();
+    proxy = new HttpProxy(config.upstreams.http, pipeline, inspect, { resolveSecret, pool, dnsCache });
     // The same front door for requests from sandboxes: redirects are rewritten to what the sandbox asked for.
-    sandboxProxy = new HttpProxy(config.upstreams.http, pipeline, inspect, { resolveSecret, pool, proxyBase: sandboxView });
+    sandboxProxy = new HttpProxy(config.upstreams.http, pipeline, inspect, { resolveSecret, pool, dnsCache, proxyBase: sandboxView });
   }
 
   let manager: UpstreamManager | undefined;

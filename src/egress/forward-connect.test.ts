@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { z } from 'zod';
 import { resolveSecret, startUpstream, useUpstream } from '../../test/support/egress.js';
 import { ConnectionPool } from './connection-pool.js';
+import { DnsCache } from './dns-cache.js';
 import { forwardHttp, type EgressRequest } from './forward.js';
 import type { ResolvedAddress, Resolver } from './safe-lookup.js';
 import { HttpUpstreamSchema } from './upstream-config.js';
@@ -109,6 +110,29 @@ describe('forwardHttp: where it connects', () => {
       assert.equal((await forwardHttp(up, get, { resolveSecret, resolver, pool })).status, 200);
       await rejectsWith(forwardHttp(up, get, { resolveSecret, resolver, pool }), 'EGRESS_ADDRESS_BLOCKED', { reason: 'private' });
       assert.equal(server().seen.length, 1);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("with a DNS cache, resolves a name once per dnsCacheMs and still checks its addresses on every call", async () => {
+    const pool = new ConnectionPool();
+    try {
+      const dnsCache = new DnsCache();
+      const resolver = sequence(['127.0.0.1'], ['127.0.0.1']);
+      const up = upstream({ baseUrl: `http://cached.test:${server().port}`, allowPrivateNetwork: ['127.0.0.1/32'], dnsCacheMs: 60_000 });
+      const before = server().seen.length;
+      for (let i = 0; i < 3; i++) assert.equal((await forwardHttp(up, get, { resolveSecret, resolver, pool, dnsCache })).status, 200);
+      assert.equal(resolver.calls, 1);
+      // The cached answer meets another upstream's policy afresh: refused there.
+      const strict = upstream({ name: 'strict', baseUrl: `http://cached.test:${server().port}`, dnsCacheMs: 60_000 });
+      await rejectsWith(forwardHttp(strict, get, { resolveSecret, resolver, pool, dnsCache }), 'EGRESS_ADDRESS_BLOCKED', { reason: 'loopback' });
+      assert.equal(resolver.calls, 1);
+      assert.equal(server().seen.length - before, 3);
+      // dnsCacheMs 0: every call resolves.
+      const fresh = upstream({ baseUrl: `http://cached.test:${server().port}`, allowPrivateNetwork: ['127.0.0.1/32'], dnsCacheMs: 0 });
+      await forwardHttp(fresh, get, { resolveSecret, resolver, pool, dnsCache });
+      assert.equal(resolver.calls, 2);
     } finally {
       await pool.close();
     }

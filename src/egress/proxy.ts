@@ -4,6 +4,7 @@ import { WardenError } from '../errors/warden-error.js';
 import { refuseCall, runCall, type Finding, type PipelineDeps, type ResultInspector } from '../pipeline/call-pipeline.js';
 import type { VerifiedCredential } from '../pipeline/verified-credential.js';
 import type { ConnectionPool } from './connection-pool.js';
+import type { DnsCache } from './dns-cache.js';
 import { forwardHttp, type ForwardDeps, type ForwardResult } from './forward.js';
 import type { HeaderMap } from './headers.js';
 import type { SecretResolver } from './inject-credentials.js';
@@ -76,6 +77,7 @@ export class HttpProxy {
       resolveSecret: SecretResolver;
       pool: ConnectionPool;
       resolver?: Resolver;
+      dnsCache?: DnsCache;
       /** Where the caller sees an upstream, for rewriting redirects (default `/proxy/<name>`). */
       proxyBase?: (u: HttpUpstream) => string;
     },

@@ -14,6 +14,7 @@ describe('HttpUpstreamSchema', () => {
       credentials: [],
       allowPrivateNetwork: [],
       timeoutMs: 30_000,
+      dnsCacheMs: 5_000,
       maxRequestBytes: 1024 * 1024,
       maxResponseBytes: 10 * 1024 * 1024,
       risk: 'medium',

@@ -74,6 +74,11 @@ export const HttpUpstreamSchema = z
     allowPrivateNetwork: z.array(CidrSchema).max(64).default([]),
     /** Whole call, from reading the agent's body to the last response byte. */
     timeoutMs: z.number().int().min(10).max(600_000).default(30_000),
+    /**
+     * How long the addresses `baseUrl`'s host name resolved to are used before it is resolved
+     * again (0: at every call). Every call still checks them against `allowPrivateNetwork`.
+     */
+    dnsCacheMs: z.number().int().min(0).max(300_000).default(5_000),
     maxRequestBytes: z.number().int().min(0).max(256 * 1024 * 1024).default(1024 * 1024),
     maxResponseBytes: z.number().int().min(1).max(256 * 1024 * 1024).default(10 * 1024 * 1024),
     // Policy metadata, passed through to the catalog and Cedar like a tool's.
