@@ -20,6 +20,7 @@ import {
   UPPER,
 } from '../../test/support/fake-secrets.js';
 import { DETECTOR_IDS, DETECTORS } from './detectors.js';
+import { KeywordIndex } from './keyword-index.js';
 import { createScanner } from './scanner.js';
 
 interface Positive {
@@ -359,6 +360,19 @@ describe('detectors', () => {
           assert.ok(!r.redacted.includes(secret), 'the redacted text still holds the secret');
           assert.ok(r.redacted.includes(`[REDACTED:${id}]`));
         }
+      });
+
+      it('lets its regex run on every text it matches (its keywords are in each)', () => {
+        const d = DETECTORS.find((x) => x.id === id)!;
+        const index = new KeywordIndex([d]);
+        const texts = [...c.positives().map((p) => p.text), ...c.nearMisses(), c.trigger];
+        for (const text of texts) {
+          d.regex.lastIndex = 0;
+          const matches = d.regex.test(text);
+          d.regex.lastIndex = 0;
+          if (matches) assert.equal(index.mayMatch(text)[0], 1, `${id}: its regex matches ${JSON.stringify(text.slice(0, 80))} but its keywords are not there`);
+        }
+        for (const { text } of c.positives()) assert.equal(index.mayMatch(text)[0], 1, `${id}: a positive without a keyword`);
       });
 
       it('ignores a near miss', () => {

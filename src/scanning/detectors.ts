@@ -43,8 +43,12 @@ export interface Detector {
   readonly confidence: 'high' | 'medium' | 'low';
   readonly regex: RegExp;
   /**
-   * Case-sensitive literals one of which must occur in the text for the regex to be worth
-   * running: a cheap `includes` first, for regexes that cannot start with a literal.
+   * Literals one of which must occur in any text the regex matches: a cheap `includes` first,
+   * and the regex runs only when one does. Most of a tool result holds none of them, and one
+   * scan per detector of every string is most of what scanning costs. Case-sensitive, except
+   * for a case-insensitive regex: then they are lower-case and looked for in the lower-cased
+   * text. A keyword that a match can lack would hide that match: every positive test case is
+   * checked against them.
    */
   readonly keywords?: readonly string[];
   /** Second check on a candidate; false drops it (see validators.ts). */
@@ -68,6 +72,9 @@ const AWS_SECRET_NAME = /aws.{0,24}secret|secret.?access.?key/i;
 const define = (d: Detector): Detector => {
   const wantsGroup = d.regex.source.includes('(?<secret>');
   if (!d.regex.global || wantsGroup !== d.regex.hasIndices) throw new TypeError(`detector ${d.id}: regex flags do not fit its groups`);
+  if (d.keywords && (d.keywords.length === 0 || d.keywords.some((k) => k.length === 0 || (d.regex.ignoreCase && k !== k.toLowerCase())))) {
+    throw new TypeError(`detector ${d.id}: keywords must be non-empty${d.regex.ignoreCase ? ' and lower-case' : ''}`);
+  }
   return d;
 };
 
@@ -99,12 +106,14 @@ export const DETECTORS: readonly Detector[] = [
   }),
   define({
     id: 'aws-access-key-id',
+    keywords: ['AKIA', 'ASIA'],
     description: 'AWS access key id (long-term AKIA, temporary ASIA)',
     confidence: 'high',
     regex: /\b(?:AKIA|ASIA)[A-Z2-7]{16}\b/g,
   }),
   define({
     id: 'aws-secret-access-key',
+    keywords: ['secret', 'akia', 'asia'],
     description: 'AWS secret access key: 40 base64 characters under an AWS secret name or after a key id',
     confidence: 'medium',
     // Led by its context so the search can start from a literal: an AWS secret name
@@ -122,12 +131,14 @@ export const DETECTORS: readonly Detector[] = [
   }),
   define({
     id: 'google-api-key',
+    keywords: ['AIza'],
     description: 'Google API key (AIza…)',
     confidence: 'high',
     regex: /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g,
   }),
   define({
     id: 'google-oauth-client-secret',
+    keywords: ['GOCSPX-'],
     description: 'Google OAuth client secret (GOCSPX-…)',
     confidence: 'high',
     regex: /(?<![A-Za-z0-9_-])GOCSPX-[0-9A-Za-z_-]{28}(?![0-9A-Za-z_-])/g,
@@ -154,6 +165,7 @@ export const DETECTORS: readonly Detector[] = [
   }),
   define({
     id: 'github-token',
+    keywords: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_'],
     description: 'GitHub token: personal (ghp_), OAuth (gho_), user-to-server (ghu_), server-to-server (ghs_), refresh (ghr_)',
     confidence: 'high',
     regex: /\bgh[pousr]_[A-Za-z0-9]{36}\b/g,
@@ -161,12 +173,14 @@ export const DETECTORS: readonly Detector[] = [
   }),
   define({
     id: 'github-fine-grained-token',
+    keywords: ['github_pat_'],
     description: 'GitHub fine-grained personal access token (github_pat_…)',
     confidence: 'high',
     regex: /\bgithub_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}\b/g,
   }),
   define({
     id: 'gitlab-token',
+    keywords: ['glpat-', 'gldt-', 'glrt-', 'glptt-'],
     description: 'GitLab token: personal (glpat-), deploy (gldt-), runner (glrt-), pipeline trigger (glptt-)',
     confidence: 'high',
     regex: /(?<![A-Za-z0-9_-])gl(?:pat|dt|rt|ptt)-[A-Za-z0-9_-]{20,300}(?:\.[A-Za-z0-9_-]{2,40}){0,2}(?![A-Za-z0-9_-])/g,
@@ -174,30 +188,35 @@ export const DETECTORS: readonly Detector[] = [
   }),
   define({
     id: 'slack-token',
+    keywords: ['xox', 'xapp-'],
     description: 'Slack token: bot, user, app, config and refresh tokens (xoxb-, xoxp-, xapp-, …)',
     confidence: 'high',
     regex: /(?<![A-Za-z0-9_-])(?:xox[abposr]-[0-9]{6,16}-[A-Za-z0-9-]{8,250}|xapp-[0-9]-[A-Za-z0-9-]{20,250})(?![A-Za-z0-9-])/g,
   }),
   define({
     id: 'slack-webhook-url',
+    keywords: ['hooks.slack.com/'],
     description: 'Slack incoming-webhook or workflow URL (the path is the credential)',
     confidence: 'high',
     regex: /\bhooks\.slack\.com\/(?<secret>(?:services|workflows|triggers)\/[A-Za-z0-9_/+-]{20,200})(?![A-Za-z0-9_/+-])/dg,
   }),
   define({
     id: 'stripe-key',
+    keywords: ['k_live_', 'k_test_'],
     description: 'Stripe secret or restricted API key, live or test mode',
     confidence: 'high',
     regex: /\b[rs]k_(?:live|test)_[A-Za-z0-9]{20,247}\b/g,
   }),
   define({
     id: 'anthropic-api-key',
+    keywords: ['sk-ant-'],
     description: 'Anthropic API, admin or OAuth key (sk-ant-…)',
     confidence: 'high',
     regex: /(?<![A-Za-z0-9_-])sk-ant-(?:api|admin|oat|ort|sid)[0-9]{2}-[A-Za-z0-9_-]{32,200}(?![A-Za-z0-9_-])/g,
   }),
   define({
     id: 'openai-api-key',
+    keywords: ['sk-'],
     description: 'OpenAI API key: project, service-account, admin (sk-proj-, sk-svcacct-, sk-admin-) or legacy with its T3BlbkFJ marker',
     confidence: 'high',
     regex: /(?<![A-Za-z0-9_-])sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,250}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})(?![A-Za-z0-9_-])/g,
@@ -205,6 +224,7 @@ export const DETECTORS: readonly Detector[] = [
   }),
   define({
     id: 'twilio-api-key',
+    keywords: ['SK'],
     description: 'Twilio API key SID (SK…); its secret travels with it',
     confidence: 'medium',
     regex: /\bSK[0-9a-fA-F]{32}\b/g,
@@ -212,12 +232,14 @@ export const DETECTORS: readonly Detector[] = [
   }),
   define({
     id: 'sendgrid-api-key',
+    keywords: ['SG.'],
     description: 'SendGrid API key (SG.<id>.<secret>)',
     confidence: 'high',
     regex: /(?<![A-Za-z0-9_-])SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g,
   }),
   define({
     id: 'npm-token',
+    keywords: ['npm_'],
     description: 'npm access token (npm_…), checksum verified',
     confidence: 'high',
     regex: /\bnpm_[A-Za-z0-9]{36}\b/g,
@@ -225,6 +247,7 @@ export const DETECTORS: readonly Detector[] = [
   }),
   define({
     id: 'pypi-token',
+    keywords: ['pypi-'],
     description: 'PyPI or TestPyPI API token (a macaroon naming pypi.org)',
     confidence: 'high',
     // The fixed part is base64 of the macaroon's location: "pypi.org" or "test.pypi.org".
@@ -232,6 +255,7 @@ export const DETECTORS: readonly Detector[] = [
   }),
   define({
     id: 'huggingface-token',
+    keywords: ['hf_', 'api_org_'],
     description: 'Hugging Face user or organization token (hf_…, api_org_…)',
     confidence: 'high',
     regex: /\b(?:hf|api_org)_[A-Za-z]{34}\b/g,
@@ -239,12 +263,14 @@ export const DETECTORS: readonly Detector[] = [
   }),
   define({
     id: 'shopify-token',
+    keywords: ['shpat_', 'shpca_', 'shppa_', 'shpss_'],
     description: 'Shopify access token, custom-app, private-app token or shared secret (shpat_, shpca_, shppa_, shpss_)',
     confidence: 'high',
     regex: /\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b/g,
   }),
   define({
     id: 'datadog-key',
+    keywords: ['datadog', 'dd'],
     description: 'Datadog API or application key under a Datadog key name',
     confidence: 'medium',
     regex: /\b(?:datadog|dd)[_-]?(?:api|app|application)[_-]?key["']?[ \t]{0,5}[:=][ \t]{0,5}["']?(?<secret>[a-f0-9]{40}|[a-f0-9]{32})(?![a-z0-9])/dgi,
@@ -252,12 +278,14 @@ export const DETECTORS: readonly Detector[] = [
   }),
   define({
     id: 'digitalocean-token',
+    keywords: ['_v1_'],
     description: 'DigitalOcean personal, OAuth or refresh token (dop_v1_, doo_v1_, dor_v1_)',
     confidence: 'high',
     regex: /\bdo[opr]_v1_[a-f0-9]{64}\b/g,
   }),
   define({
     id: 'hashicorp-vault-token',
+    keywords: ['hvs.', 'hvb.', 'hvr.'],
     description: 'HashiCorp Vault service, batch or recovery token (hvs., hvb., hvr.)',
     confidence: 'high',
     regex: /(?<![A-Za-z0-9_-])hv[sbr]\.[A-Za-z0-9_-]{24,250}(?![A-Za-z0-9_-])/g,
@@ -265,6 +293,7 @@ export const DETECTORS: readonly Detector[] = [
   }),
   define({
     id: 'databricks-token',
+    keywords: ['dapi'],
     description: 'Databricks personal access token (dapi…)',
     confidence: 'high',
     regex: /\bdapi[a-f0-9]{32}(?:-[0-9])?\b/g,
@@ -272,12 +301,14 @@ export const DETECTORS: readonly Detector[] = [
   }),
   define({
     id: 'warden-api-key',
+    keywords: ['wdn_key_'],
     description: "Warden's own person API key (wdn_key_…)",
     confidence: 'high',
     regex: /(?<![A-Za-z0-9_-])wdn_key_[0-9a-z]{20,40}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g,
   }),
   define({
     id: 'jwt',
+    keywords: ['eyJ'],
     description: 'JSON Web Token (JWS or JWE compact form) whose header decodes to JSON with "alg"',
     confidence: 'medium',
     regex:
@@ -286,6 +317,7 @@ export const DETECTORS: readonly Detector[] = [
   }),
   define({
     id: 'authorization-header',
+    keywords: ['authorization'],
     description: 'Credential in an Authorization header echoed into text (Bearer, Basic, Token, DPoP)',
     confidence: 'medium',
     regex:
@@ -294,6 +326,7 @@ export const DETECTORS: readonly Detector[] = [
   }),
   define({
     id: 'url-password',
+    keywords: ['://'],
     description: 'Password embedded in a URL (scheme://user:password@host)',
     confidence: 'medium',
     // Led by the literal `://`, checked for a scheme character behind it only afterwards: a
@@ -305,6 +338,7 @@ export const DETECTORS: readonly Detector[] = [
   }),
   define({
     id: 'generic-secret-assignment',
+    keywords: ['pass', 'secret', 'api', 'access', 'auth', 'refresh', 'client', 'private', 'credential'],
     description: 'A random-looking value assigned to a secret-sounding name (password=, api_key:, …); lower confidence',
     confidence: 'low',
     regex: new RegExp(

@@ -1,4 +1,5 @@
 import type { Detector } from './detectors.js';
+import { KeywordIndex } from './keyword-index.js';
 import type { KnownValueEncoding, KnownValues } from './known-values.js';
 
 /** The detector id of exact matches of values Warden injected. */
@@ -32,12 +33,22 @@ export function findSecrets(text: string, plan: SearchPlan, extra: readonly Span
   if (plan.knownValues) {
     for (const m of plan.knownValues.find(text)) spans.push({ detector: KNOWN_VALUE_DETECTOR, start: m.start, end: m.end, encoding: m.encoding, rank: 0 });
   }
-  plan.detectors.forEach((d, i) => runDetector(d, i + 1, text, spans));
+  const may = keywordIndex(plan.detectors).mayMatch(text);
+  plan.detectors.forEach((d, i) => {
+    if (may[i] === 1) runDetector(d, i + 1, text, spans);
+  });
   return mergeSpans(spans);
 }
 
+/** One keyword index per detector list (a scanner's plan keeps its list for its life). */
+const indexes = new WeakMap<readonly Detector[], KeywordIndex>();
+function keywordIndex(detectors: readonly Detector[]): KeywordIndex {
+  let index = indexes.get(detectors);
+  if (!index) indexes.set(detectors, (index = new KeywordIndex(detectors)));
+  return index;
+}
+
 function runDetector(d: Detector, rank: number, text: string, out: Span[]): void {
-  if (d.keywords && !d.keywords.some((k) => text.includes(k))) return;
   const re = d.regex;
   re.lastIndex = 0;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {

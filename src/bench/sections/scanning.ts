@@ -25,7 +25,7 @@ const WORDS =
  * most servers send) plus the same issues as structuredContent — prose, code, URLs, ids,
  * dates, hashes. `leak` plants one injected secret in one issue body, as an echo would.
  */
-function toolResult(leak?: string): unknown {
+export function toolResult(leak?: string): unknown {
   const rand = prng(42);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const sentence = (n: number) => Array.from({ length: n }, () => pick(WORDS)).join(' ');
