@@ -99,10 +99,16 @@ export interface BatchedLoad<T> {
   readonly pauseMs?: number;
 }
 
-/** Keeps this thread busy (not asleep) for `ms`, as a process working on something else would. */
-function busyFor(ms: number): void {
-  const until = performance.now() + ms;
-  while (performance.now() < until);
+/**
+ * Keeps this thread busy (not asleep) for `ms`, as a process working on something else would;
+ * returns how long it really took (more when the thread was preempted meanwhile).
+ */
+function busyFor(ms: number): number {
+  const start = performance.now();
+  const until = start + ms;
+  let now = start;
+  while (now < until) now = performance.now();
+  return now - start;
 }
 
 export interface BatchedResult {
@@ -211,11 +217,12 @@ class BatchedRun<T> {
     this.prepOps += items.length;
 
     const pauseMs = this.load.pauseMs ?? 0;
+    let paused = 0;
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     let n = 0;
     await runPool(items, this.load.concurrency, async (item) => {
-      if (pauseMs > 0) busyFor(pauseMs);
+      if (pauseMs > 0) paused += busyFor(pauseMs);
       const s = performance.now();
       await this.load.run(item);
       this.samples.push(performance.now() - s);
@@ -223,7 +230,7 @@ class BatchedRun<T> {
     });
     // The pauses are not the operations' time. (Nor their CPU; a paced row reports none, since
     // the operations' CPU is too small a part of the round's to be told apart from the pauses'.)
-    const dt = performance.now() - t0 - pauseMs * items.length;
+    const dt = performance.now() - t0 - paused;
     const cpu = process.cpuUsage(cpu0);
     this.cpuMicros += cpu.user + cpu.system;
     this.timedMs += dt;
