@@ -19,7 +19,7 @@ import {
   pickMixed,
   UPPER,
 } from '../../test/support/fake-secrets.js';
-import { DETECTOR_IDS, DETECTORS } from './detectors.js';
+import { DETECTOR_IDS, DETECTORS, SECRET_NAME_SOURCE } from './detectors.js';
 import { KeywordIndex } from './keyword-index.js';
 import { createScanner } from './scanner.js';
 
@@ -339,6 +339,15 @@ describe('detectors', () => {
     const doc = readFileSync(new URL('../../../docs/scanning.md', import.meta.url), 'utf8');
     const rows = [...doc.matchAll(/^\| `([a-z0-9-]+)` \| (high|medium|low) \|/gm)].map((m) => `${m[1]} ${m[2]}`);
     assert.deepEqual(rows, DETECTORS.map((d) => `${d.id} ${d.confidence}`));
+  });
+
+  it("keeps generic-secret-assignment's keywords in step with its secret names: each name holds one", () => {
+    const keywords = DETECTORS.find((d) => d.id === 'generic-secret-assignment')!.keywords!;
+    for (const name of SECRET_NAME_SOURCE.split('|')) {
+      // The shortest spelling of the alternative: optional parts left out.
+      const shortest = name.replace(/\[[^\]]*\]\?/g, '').replace(/.\?/g, '');
+      assert.ok(keywords.some((k) => shortest.includes(k)), `${name} holds none of ${keywords.join(', ')}`);
+    }
   });
 
   it('bounds every quantifier: no *, + or {n,} outside character classes', () => {

@@ -63,7 +63,7 @@ export interface Detector {
 // of them (DB_PASSWORD, clientSecret, aws_secret_access_key): secret_name, password_policy or
 // credentials_path name something else. JSON members reach the detectors as `name: value`
 // lines (value-layout.ts), so `{"password": "…"}` is judged like `password=…`.
-const SECRET_NAME_SOURCE =
+export const SECRET_NAME_SOURCE =
   'password|passwd|passphrase|secret|api[_.-]?key|apikey|access[_.-]?key|access[_.-]?token|auth[_.-]?token|refresh[_.-]?token|client[_.-]?secret|private[_.-]?key|credentials?';
 
 const AWS_KEY_ID = /(?:AKIA|ASIA)[A-Z2-7]{16}/;
