@@ -309,10 +309,14 @@ export class McpGateway {
       throw err;
     }
     const bytesOut = Buffer.byteLength(JSON.stringify(args));
+    // The result as JSON, made once: the measure reads the result as received, the digest the
+    // result as inspected, which is the same object unless something was redacted.
+    let last: { of: CallToolResult; text: string } | undefined;
+    const json = (r: CallToolResult): string => (last?.of === r ? last.text : (last = { of: r, text: JSON.stringify(r) }).text);
     return runCall(this.pipeline, cred, { via: 'mcp', tool: name, args, bytesOut, labels: resolved.labels, secretArgs: resolved.secretArgs }, {
       forward: (a) => this.upstreams.callTool(server, tool, a, { signal, cred, ...(onProgress ? { onProgress } : {}) }),
-      measure: (r) => Buffer.byteLength(JSON.stringify(r)),
-      digest: (r) => createHash('sha256').update(JSON.stringify(r)).digest('base64url'),
+      measure: (r) => Buffer.byteLength(json(r)),
+      digest: (r) => createHash('sha256').update(json(r)).digest('base64url'),
       inspect: (r) => this.inspectResult(r, this.upstreams.injectedValues(server)),
     }, signal);
   }
