@@ -119,6 +119,18 @@ describe('policy engine', () => {
     assert.equal(d.selfApproval, false, 'self-approval only when every asking policy allows it');
   });
 
+  it('caches decisions under a fixed-size key, whatever the arguments weigh, and keeps different calls apart', () => {
+    const e = engineWith('@id("all") permit(principal, action, resource);\n@id("big") forbid(principal, action == Warden::Action::"bank.transfer", resource) when { context.args.amount.greaterThan(decimal("1000.0")) };');
+    const heavy = 'x'.repeat(512 * 1024);
+    assert.equal(decide(e, req({ action: 'bank.transfer', args: { amount: 1, iban: heavy } })).kind, 'allow');
+    assert.equal(decide(e, req({ action: 'bank.transfer', args: { amount: 2000, iban: heavy } })).kind, 'deny');
+    assert.equal(decide(e, req({ action: 'bank.transfer', args: { amount: 1, iban: heavy } })).kind, 'allow', 'the cached decision of the first call');
+    assert.equal(decide(e, req({ action: 'bank.transfer', args: { amount: 1, iban: `${heavy}y` } })).kind, 'allow');
+    const keys = [...(e as unknown as { decisions: Map<string, unknown> }).decisions.keys()];
+    assert.equal(keys.length, 3);
+    for (const k of keys) assert.equal(k.length, 43);
+  });
+
   it('denies a tool the catalog does not know', () => {
     const d = decide(engineWith('permit(principal, action, resource);'), req({ action: 'shell.exec' }));
     assert.equal(d.kind, 'deny');

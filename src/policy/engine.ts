@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import type { CatalogTool } from '../config/schema.js';
 import type { Agent } from '../domain/index.js';
@@ -275,11 +276,17 @@ export class PolicyEngine {
     return decision;
   }
 
+  /**
+   * The request's digest: the cache holds up to 10,000 decisions, and keyed by the request's
+   * text it would hold each call's arguments too — up to the body limit each, memory an agent
+   * could fill at will. SHA-256 keeps a key at 43 characters whatever the request.
+   */
   private cacheKey(req: CedarRequest): string {
     const ctx = req.context as Record<string, unknown> & { time?: Record<string, unknown>; task?: Record<string, unknown> };
     const time = ctx.time && !this.volatile.unix ? { ...ctx.time, unix: 0 } : ctx.time;
     const task = ctx.task && !this.volatile.ageSec ? { ...ctx.task, ageSec: 0 } : ctx.task;
-    return JSON.stringify([req.principal, req.action, req.resource, { ...ctx, ...(time ? { time } : {}), ...(task ? { task } : {}) }, req.entities]);
+    const text = JSON.stringify([req.principal, req.action, req.resource, { ...ctx, ...(time ? { time } : {}), ...(task ? { task } : {}) }, req.entities]);
+    return createHash('sha256').update(text).digest('base64url');
   }
 
   private evaluateUncached(req: CedarRequest): PolicyDecision {
