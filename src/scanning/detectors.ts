@@ -10,6 +10,7 @@ import {
   prefixedTokenChecksumOk,
   shannonEntropy,
 } from './validators.js';
+import { keywordProblem } from './keyword-index.js';
 
 /** Where a candidate sits, for validators that look at its surroundings. */
 export interface MatchContext {
@@ -43,12 +44,12 @@ export interface Detector {
   readonly confidence: 'high' | 'medium' | 'low';
   readonly regex: RegExp;
   /**
-   * Literals one of which must occur in any text the regex matches: a cheap `includes` first,
-   * and the regex runs only when one does. Most of a tool result holds none of them, and one
-   * scan per detector of every string is most of what scanning costs. Case-sensitive, except
-   * for a case-insensitive regex: then they are lower-case and looked for in the lower-cased
-   * text. A keyword that a match can lack would hide that match: every positive test case is
-   * checked against them.
+   * Literals one of which must occur in any text the regex matches: the regex runs only when one
+   * does (found for all detectors in one pass, keyword-index.ts). Most of a tool result holds
+   * none of them, and one scan per detector of every string is most of what scanning costs.
+   * Case-sensitive, except for a case-insensitive regex: then they are lower-case and matched
+   * against the text's ASCII letters in either case. A keyword that a match can lack would hide
+   * that match: every positive test case is checked against them.
    */
   readonly keywords?: readonly string[];
   /** Second check on a candidate; false drops it (see validators.ts). */
@@ -72,9 +73,8 @@ const AWS_SECRET_NAME = /aws.{0,24}secret|secret.?access.?key/i;
 const define = (d: Detector): Detector => {
   const wantsGroup = d.regex.source.includes('(?<secret>');
   if (!d.regex.global || wantsGroup !== d.regex.hasIndices) throw new TypeError(`detector ${d.id}: regex flags do not fit its groups`);
-  if (d.keywords && (d.keywords.length === 0 || d.keywords.some((k) => k.length === 0 || (d.regex.ignoreCase && k !== k.toLowerCase())))) {
-    throw new TypeError(`detector ${d.id}: keywords must be non-empty${d.regex.ignoreCase ? ' and lower-case' : ''}`);
-  }
+  const problem = keywordProblem(d);
+  if (problem) throw new TypeError(`detector ${d.id}: ${problem}`);
   return d;
 };
 

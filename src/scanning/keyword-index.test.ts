@@ -27,6 +27,8 @@ describe('KeywordIndex', () => {
   it('refuses keywords it cannot index', () => {
     assert.throws(() => new KeywordIndex([detector('x', /k/g, ['k'])]), TypeError);
     assert.throws(() => new KeywordIndex([detector('x', /é1/g, ['é1'])]), TypeError);
+    assert.throws(() => new KeywordIndex([detector('x', /key=/gi, ['Key='])]), /lower-case/);
+    assert.throws(() => new KeywordIndex([detector('x', /key=/g, [])]), /none given/);
   });
 
   it("answers as a search for each keyword would, for the built-in detectors, on texts made of their keywords' pieces", () => {

@@ -14,6 +14,20 @@ interface Candidate {
 const lowerAscii = (c: number): number => (c >= 65 && c <= 90 ? c | 0x20 : c);
 
 /**
+ * What is wrong with a detector's keywords for this index, or undefined: at least one, each
+ * printable ASCII of two characters or more, lower-case for a case-insensitive regex.
+ */
+export function keywordProblem(d: Detector): string | undefined {
+  if (!d.keywords) return undefined;
+  if (d.keywords.length === 0) return 'keywords: none given';
+  for (const k of d.keywords) {
+    if (k.length < 2 || !/^[\x20-\x7e]+$/.test(k)) return `keyword ${JSON.stringify(k)}: printable ASCII, two characters or more`;
+    if (d.regex.ignoreCase && k !== k.toLowerCase()) return `keyword ${JSON.stringify(k)}: lower-case, as the regex ignores case`;
+  }
+  return undefined;
+}
+
+/**
  * Which detectors of a list may match a text, found in one pass over it: a detector without
  * keywords always may; one with keywords only when one of them occurs (see `Detector.keywords`).
  *
@@ -41,10 +55,10 @@ export class KeywordIndex {
         always.push(i);
         return;
       }
+      const problem = keywordProblem(d);
+      if (problem) throw new TypeError(`detector ${d.id}: ${problem}`);
       const folded = d.regex.ignoreCase;
-      for (const k of d.keywords) {
-        if (k.length < 2 || !/^[\x20-\x7e]+$/.test(k)) throw new TypeError(`detector ${d.id}: keyword must be printable ASCII, two characters or more`);
-        const keyword = folded ? k.toLowerCase() : k;
+      for (const keyword of d.keywords) {
         const key = `${folded ? 'i' : 's'}${keyword}`;
         const entry = byKeyword.get(key) ?? { folded, detectors: [] };
         entry.detectors.push(i);
