@@ -115,23 +115,25 @@ describe('forwardHttp: where it connects', () => {
     }
   });
 
-  it("with a DNS cache, resolves a name once per dnsCacheMs and still checks its addresses on every call", async () => {
+  it("with a cached resolver, resolves a name once per dnsCacheMs and still checks its addresses on every call", async () => {
     const pool = new ConnectionPool();
     try {
+      // As HttpProxy gives each upstream its resolver: one cache, each upstream's own time.
       const dnsCache = new DnsCache();
       const resolver = sequence(['127.0.0.1'], ['127.0.0.1']);
+      const cached = (u: { dnsCacheMs: number }) => dnsCache.resolver(resolver, u.dnsCacheMs);
       const up = upstream({ baseUrl: `http://cached.test:${server().port}`, allowPrivateNetwork: ['127.0.0.1/32'], dnsCacheMs: 60_000 });
       const before = server().seen.length;
-      for (let i = 0; i < 3; i++) assert.equal((await forwardHttp(up, get, { resolveSecret, resolver, pool, dnsCache })).status, 200);
+      for (let i = 0; i < 3; i++) assert.equal((await forwardHttp(up, get, { resolveSecret, resolver: cached(up), pool })).status, 200);
       assert.equal(resolver.calls, 1);
       // The cached answer meets another upstream's policy afresh: refused there.
       const strict = upstream({ name: 'strict', baseUrl: `http://cached.test:${server().port}`, dnsCacheMs: 60_000 });
-      await rejectsWith(forwardHttp(strict, get, { resolveSecret, resolver, pool, dnsCache }), 'EGRESS_ADDRESS_BLOCKED', { reason: 'loopback' });
+      await rejectsWith(forwardHttp(strict, get, { resolveSecret, resolver: cached(strict), pool }), 'EGRESS_ADDRESS_BLOCKED', { reason: 'loopback' });
       assert.equal(resolver.calls, 1);
       assert.equal(server().seen.length - before, 3);
       // dnsCacheMs 0: every call resolves.
       const fresh = upstream({ baseUrl: `http://cached.test:${server().port}`, allowPrivateNetwork: ['127.0.0.1/32'], dnsCacheMs: 0 });
-      await forwardHttp(fresh, get, { resolveSecret, resolver, pool, dnsCache });
+      await forwardHttp(fresh, get, { resolveSecret, resolver: cached(fresh), pool });
       assert.equal(resolver.calls, 2);
     } finally {
       await pool.close();

@@ -2,7 +2,6 @@ import type { Dispatcher } from 'undici';
 import { WardenError } from '../errors/warden-error.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { createAddressPolicy, type AddressPolicy } from './address-policy.js';
-import type { DnsCache } from './dns-cache.js';
 import { BodyTooLarge, discard, readBounded, type BodySource } from './bounded-body.js';
 import { oneShot, type ConnectionPool, type Lease } from './connection-pool.js';
 import { Deadline } from './deadline.js';
@@ -32,8 +31,6 @@ export interface ForwardDeps {
   readonly resolveSecret: SecretResolver;
   /** DNS for upstream host names (default: the system resolver). */
   readonly resolver?: Resolver;
-  /** Keeps the resolver's answers for each upstream's `dnsCacheMs` (absent: every call resolves). */
-  readonly dnsCache?: DnsCache;
   readonly clock?: Clock;
   /** Keep-alive connections shared across calls; without one each call opens its own. */
   readonly pool?: ConnectionPool;
@@ -127,8 +124,7 @@ export async function forwardHttp(upstream: HttpUpstream, request: EgressRequest
     const body = await readBounded(request.body, { limit: upstream.maxRequestBytes, deadline, destroyOnStop: false });
     phase = 'upstream';
     const baseUrl = baseUrlOf(upstream);
-    const resolver = deps.resolver ?? systemResolver;
-    const target = await resolveTarget(baseUrl, addressPolicy(upstream), deps.dnsCache ? deps.dnsCache.resolver(resolver, upstream.dnsCacheMs) : resolver, (p) => deadline.race(p));
+    const target = await resolveTarget(baseUrl, addressPolicy(upstream), deps.resolver ?? systemResolver, (p) => deadline.race(p));
     const injection = await deadline.race(resolveCredentials(upstream.credentials, deps.resolveSecret));
 
     const fullPath = `${baseUrl.pathname.replace(/\/+$/, '')}${path}`;

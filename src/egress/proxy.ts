@@ -9,7 +9,7 @@ import { forwardHttp, type ForwardDeps, type ForwardResult } from './forward.js'
 import type { HeaderMap } from './headers.js';
 import type { SecretResolver } from './inject-credentials.js';
 import { checkPath, checkQuery } from './path-policy.js';
-import type { Resolver } from './safe-lookup.js';
+import { systemResolver, type Resolver } from './safe-lookup.js';
 import { findHttpUpstream, type HttpUpstream } from './upstream-config.js';
 
 /** The policy action of a request to an HTTP upstream: `<upstream>.<method>`, e.g. `github.post`. */
@@ -77,6 +77,7 @@ export class HttpProxy {
       resolveSecret: SecretResolver;
       pool: ConnectionPool;
       resolver?: Resolver;
+      /** Keeps the resolver's answers for each upstream's `dnsCacheMs` (absent: every call resolves). */
       dnsCache?: DnsCache;
       /** Where the caller sees an upstream, for rewriting redirects (default `/proxy/<name>`). */
       proxyBase?: (u: HttpUpstream) => string;
@@ -84,10 +85,18 @@ export class HttpProxy {
   ) {}
 
   private readonly depsByUpstream = new WeakMap<HttpUpstream, ForwardDeps>();
-  /** The forwarder's dependencies for one upstream, built once rather than per request. */
+  /**
+   * The forwarder's dependencies for one upstream, built once rather than per request: its
+   * resolver (cached for the upstream's `dnsCacheMs`) and where the caller sees it.
+   */
   private forwardDeps(u: HttpUpstream): ForwardDeps {
     let d = this.depsByUpstream.get(u);
-    if (!d) this.depsByUpstream.set(u, (d = { ...this.deps, proxyBase: this.deps.proxyBase?.(u) ?? `/proxy/${u.name}` }));
+    if (!d) {
+      const { dnsCache, proxyBase, ...rest } = this.deps;
+      const resolver = this.deps.resolver ?? systemResolver;
+      d = { ...rest, resolver: dnsCache ? dnsCache.resolver(resolver, u.dnsCacheMs) : resolver, proxyBase: proxyBase?.(u) ?? `/proxy/${u.name}` };
+      this.depsByUpstream.set(u, d);
+    }
     return d;
   }
 
