@@ -182,6 +182,7 @@ class BatchedRun<T> {
   private prepOps = 0;
   private prepMs = 0;
   private size: number;
+  private readonly pauseMs: number;
 
   constructor(
     private readonly ctx: BenchContext,
@@ -189,6 +190,13 @@ class BatchedRun<T> {
     private readonly load: BatchedLoad<T>,
   ) {
     this.size = Math.max(MIN_ROUND, Math.min(ctx.durations.warmupOps, MAX_ROUND));
+    this.pauseMs = load.pauseMs ?? 0;
+    if (this.pauseMs > 0 && load.concurrency !== 1) throw new TypeError('a paced load runs one operation at a time');
+  }
+
+  /** The load's pause before an operation, if it has one; how long it really took. */
+  private pause(): number {
+    return this.pauseMs > 0 ? busyFor(this.pauseMs) : 0;
   }
 
   get done(): boolean {
@@ -200,11 +208,9 @@ class BatchedRun<T> {
   }
 
   async warmUp(): Promise<void> {
-    if ((this.load.pauseMs ?? 0) > 0 && this.load.concurrency !== 1) throw new TypeError('a paced load runs one operation at a time');
     this.ctx.progress.status(`warming up: ${this.spec.label} (${this.ctx.durations.warmupOps} ops)`);
-    const pauseMs = this.load.pauseMs ?? 0;
     await runPool(await this.load.prepare(this.ctx.durations.warmupOps), this.load.concurrency, (item) => {
-      if (pauseMs > 0) busyFor(pauseMs);
+      this.pause();
       return this.load.run(item);
     });
   }
@@ -216,13 +222,12 @@ class BatchedRun<T> {
     this.prepMs += performance.now() - p0;
     this.prepOps += items.length;
 
-    const pauseMs = this.load.pauseMs ?? 0;
     let paused = 0;
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     let n = 0;
     await runPool(items, this.load.concurrency, async (item) => {
-      if (pauseMs > 0) paused += busyFor(pauseMs);
+      paused += this.pause();
       const s = performance.now();
       await this.load.run(item);
       this.samples.push(performance.now() - s);
@@ -245,7 +250,7 @@ class BatchedRun<T> {
     const t = throughput(this.samples.count, this.timedMs);
     const latencyMs: LatencySummary = this.samples.summarize();
     return {
-      row: { ...this.spec, unit: this.spec.unit ?? 'op/s', ...t, latencyMs, ...(this.load.pauseMs ? {} : { cpuCores: this.cpuMicros / 1000 / this.timedMs }) },
+      row: { ...this.spec, unit: this.spec.unit ?? 'op/s', ...t, latencyMs, ...(this.pauseMs > 0 ? {} : { cpuCores: this.cpuMicros / 1000 / this.timedMs }) },
       prepared: throughput(this.prepOps, this.prepMs),
     };
   }

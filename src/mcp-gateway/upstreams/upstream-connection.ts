@@ -214,10 +214,11 @@ export class UpstreamConnection {
     return this.exchange(opts, async (session, signal, timeout) => {
       // Progress is asked for with a token of the session's own and taken off the transport
       // (UpstreamSession.captureProgress), not through the SDK's onprogress.
-      const token = opts.onProgress ? session.progressToken() : undefined;
-      const meta = { ...(opts.meta && this.config.transport === 'builtin' ? opts.meta : {}), ...(token ? { progressToken: token } : {}) };
-      const params = { name, arguments: { ...args }, ...(Object.keys(meta).length > 0 ? { _meta: meta } : {}) };
-      if (token) session.progress.set(token, opts.onProgress!);
+      const onProgress = opts.onProgress;
+      const token = onProgress ? session.progressToken() : undefined;
+      const builtinMeta = opts.meta && this.config.transport === 'builtin' ? opts.meta : undefined;
+      const params = { name, arguments: { ...args }, ...(builtinMeta || token ? { _meta: { ...builtinMeta, ...(token ? { progressToken: token } : {}) } } : {}) };
+      if (token) session.progress.set(token, onProgress!);
       let raw: unknown;
       try {
         raw = await session.client!.request({ method: 'tools/call', params }, AnyResult, { signal, timeout });
