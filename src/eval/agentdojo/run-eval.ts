@@ -5,7 +5,7 @@ import { toolMetadata } from '../../mcp-gateway/upstreams/tool-metadata.js';
 import { explainInterruptions, explainMisses, type InterruptionRow, type LabelsOf, type MissRow } from './explain.js';
 import { readTraces, type BadLine } from './read-traces.js';
 import { Replayer, type RunOutcome } from './replayer.js';
-import { scoreRun, tally, tallyBy, type Tally } from './score.js';
+import { scoreRun, tally, tallyBy, type RunScore, type Tally } from './score.js';
 import { selectRuns, type Selection } from './select-runs.js';
 import type { StepKind } from './step-outcome.js';
 import { forReplay, type TraceRun } from './trace.js';
@@ -102,24 +102,26 @@ export async function evalAgentdojo(opts: EvalOptions): Promise<EvalReport> {
   });
   const labelsOf = labelsFrom(replayer);
   const outcomes = new Map<string, RunOutcome>();
+  const scores = new Map<string, RunScore>();
   const started = performance.now();
   try {
     opts.onStart?.(runs.length);
     for (const run of runs) {
       const outcome = await replayer.replay(forReplay(run));
+      const score = scoreRun(run, outcome);
       outcomes.set(run.id, outcome);
-      if (opts.onOutcome) opts.onOutcome(outcomeRow(run, outcome));
+      scores.set(run.id, score);
+      if (opts.onOutcome) opts.onOutcome(outcomeRow(run, outcome, score));
       opts.onRun?.();
     }
   } finally {
     await replayer.close();
   }
   const seconds = (performance.now() - started) / 1000;
-  return report(opts, file, selection, runs, outcomes, seconds, labelsOf);
+  return report(opts, file, selection, runs, outcomes, scores, seconds, labelsOf);
 }
 
-function outcomeRow(run: TraceRun, outcome: RunOutcome): OutcomeRow {
-  const score = scoreRun(run, outcome);
+function outcomeRow(run: TraceRun, outcome: RunOutcome, score: RunScore): OutcomeRow {
   return {
     id: run.id,
     suite: run.suite,
@@ -157,10 +159,11 @@ function report(
   selection: Selection,
   runs: readonly TraceRun[],
   outcomes: ReadonlyMap<string, RunOutcome>,
+  scoresById: ReadonlyMap<string, RunScore>,
   seconds: number,
   labelsOf: LabelsOf,
 ): EvalReport {
-  const scores = runs.map((r) => scoreRun(r, outcomes.get(r.id)!));
+  const scores = runs.map((r) => scoresById.get(r.id)!);
   const byId = new Map(runs.map((r) => [r.id, r]));
   const byKind: Record<StepKind, number> = { allowed: 0, denied: 0, held: 0, failed: 0 };
   const byCode: Record<string, number> = {};
